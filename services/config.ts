@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** Parses sizes such as `20MB`, `512 KB` or `1048576`; NaN when the text is not one. */
+function parseByteSize(text: string): number {
+  const match = /^([\d.]+) ?([a-z]*)$/i.exec(text.trim());
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  const amount = Number(match?.[1]);
+  return match && unit !== undefined && Number.isFinite(amount) ? Math.floor(amount * unit) : NaN;
+}
+
+const byteSize = z
+  .string()
+  .transform(parseByteSize)
+  .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive size such as 20MB, 512KB or 1048576');
+
+const configSchema = z.object({
+  MONGODB_URI: optionalString.refine(
+    (v) => v === undefined || /^mongodb(\+srv)?:\/\//.test(v),
+    'must start with mongodb:// or mongodb+srv://',
+  ),
+  MONGODB_DB: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, starting with a letter')
+    .default('enrollment'),
+  DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./data'),
+  CACHE_DIR: z.string().trim().min(1, 'must not be empty').default('./.cache'),
+  EMBEDDED_DB: z.enum(['auto', 'mongodb', 'ferretdb']).default('auto'),
+  SMTP_URL: optionalString.refine(
+    (v) => v === undefined || /^smtps?:\/\//.test(v),
+    'must start with smtp:// or smtps://',
+  ),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .regex(/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/, 'must be an address such as "Acme IT <it@acme.com>"')
+    .default('Enrollment Assistant <no-reply@enrollment.local>'),
+  INVITE_URL_BASE: z
+    .string()
+    .trim()
+    .url('must be an absolute URL such as https://app.example.com/invite')
+    .refine((v) => /^https?:\/\//.test(v), 'must be an http or https URL')
+    .default('http://localhost:3978/invite'),
+  ACCOUNT_NAME: z.string().trim().min(1).default('your account'),
+  MAX_FILE_SIZE: byteSize.default(20 * 1024 * 1024),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+/** The validated settings the whole product runs with. */
+export interface Config {
+  mongodbUri: string | undefined;
+  mongodbDb: string;
+  dataDir: string;
+  cacheDir: string;
+  embeddedDb: 'auto' | 'mongodb' | 'ferretdb';
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  inviteUrlBase: string;
+  accountName: string;
+  maxFileBytes: number;
+  port: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/**
+ * Reads the settings from environment variables. A bad or missing value throws an {@link AppError}
+ * `config-invalid` whose message names every offending setting and what is wrong with it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new AppError('config-invalid', `Invalid configuration:\n  ${lines.join('\n  ')}`, {
+      settings: parsed.error.issues.map((i) => i.path.join('.')),
+    });
+  }
+  const c = parsed.data;
+  return {
+    mongodbUri: c.MONGODB_URI,
+    mongodbDb: c.MONGODB_DB,
+    dataDir: path.resolve(c.DATA_DIR),
+    cacheDir: path.resolve(c.CACHE_DIR),
+    embeddedDb: c.EMBEDDED_DB,
+    smtpUrl: c.SMTP_URL,
+    mailFrom: c.MAIL_FROM,
+    inviteUrlBase: c.INVITE_URL_BASE,
+    accountName: c.ACCOUNT_NAME,
+    maxFileBytes: c.MAX_FILE_SIZE,
+    port: c.PORT,
+    logLevel: c.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Every failure the product reports to an administrator carries a stable code, so the CLI, the bot and the
+ * tests can react to the kind of problem without parsing prose.
+ */
+export type ErrorCode =
+  | 'config-invalid'
+  | 'file-empty'
+  | 'file-binary'
+  | 'file-too-large'
+  | 'file-no-header'
+  | 'file-no-email-column'
+  | 'file-unreadable'
+  | 'mapping-invalid'
+  | 'option-invalid'
+  | 'import-not-found'
+  | 'import-not-committable'
+  | 'db-unavailable'
+  | 'embedded-db-failed'
+  | 'mail-failed'
+  | 'usage';
+
+/** An error whose message is written for the administrator and whose code is stable. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+/** True when `err` is an {@link AppError}, optionally of the given code. */
+export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
+  return err instanceof AppError && (code === undefined || err.code === code);
+}

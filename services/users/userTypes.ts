@@ -1,0 +1,57 @@
+import type { ObjectId } from 'mongodb';
+
+/** The profile fields an import file can carry, in the order the original console listed them. */
+export const PROFILE_FIELDS = [
+  'firstName',
+  'lastName',
+  'alternateId',
+  'workPhone',
+  'title',
+  'department',
+] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+export type Profile = Partial<Record<ProfileField, string>>;
+
+export type UserStatus = 'invited' | 'active' | 'deleted';
+
+/** Delivery state of one queued message. `sending` is held under a lease by one worker. */
+export type MailState = 'pending' | 'sending' | 'sent' | 'failed';
+export type MailKind = 'invitation' | 'activation';
+
+/**
+ * A message waiting in (or gone through) the outbox. It lives inside the user's own document so that
+ * queueing it is atomic with the change that caused it, without transactions.
+ */
+export interface OutboxEntry {
+  kind: MailKind;
+  state: MailState;
+  importId: string;
+  queuedAt: Date;
+  attempts: number;
+  nextAttemptAt: Date;
+  leaseUntil?: Date;
+  sentAt?: Date;
+  lastError?: string;
+  /** sha256 of the single-use invitation token; the token itself exists only inside the sent message. */
+  tokenHash?: string;
+}
+
+export interface UserDocument extends Profile {
+  _id: ObjectId;
+  accountId: string;
+  /** Trimmed and lower-cased; unique per account. */
+  email: string;
+  status: UserStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt?: Date;
+  activatedAt?: Date;
+  createdByImportId?: string;
+  lastImportId?: string;
+  invitation?: OutboxEntry;
+  activationNotice?: OutboxEntry;
+  /** True while a message above is pending or sending, so workers find work with one indexed query. */
+  mailDue?: boolean;
+}
+
+export const USERS_COLLECTION = 'users';
