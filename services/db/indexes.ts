@@ -9,6 +9,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
   await db.collection(USERS_COLLECTION).createIndexes([
     { key: { accountId: 1, email: 1 }, name: 'account_email_unique', unique: true },
     { key: { mailDue: 1 }, name: 'mail_due' },
+    { key: { accountId: 1, 'invitation.importId': 1 }, name: 'account_invitation_import' },
+    { key: { accountId: 1, 'activationNotice.importId': 1 }, name: 'account_activation_import' },
   ]);
   await db.collection(IMPORTS_COLLECTION).createIndexes([
     { key: { accountId: 1, createdAt: -1 }, name: 'account_created' },
