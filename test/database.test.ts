@@ -1,3 +1,4 @@
+import { ensureIndexes } from '../services/db/indexes';
 import { openTestDatabase, type TestDatabase } from './support/testDatabase';
 
 describe('the embedded database', () => {
@@ -15,5 +16,19 @@ describe('the embedded database', () => {
       code: 11000,
     });
     expect(await users.countDocuments({ email: 'x@y.com' })).toBe(2);
+  });
+});
+
+describe('the indexes', () => {
+  it('can be ensured again on a database that already has them', async () => {
+    const t = await openTestDatabase();
+    try {
+      await ensureIndexes(t.db);
+      await ensureIndexes(t.db);
+      const names = (await t.db.collection('users').indexes()).map((i) => i.name);
+      expect(names).toEqual(expect.arrayContaining(['account_email_unique', 'mail_due']));
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from 'mongodb';
+import { IMPORT_ROWS_COLLECTION, IMPORTS_COLLECTION } from '../db/indexes';
+import { AppError } from '../errors';
+import type { ImportRecord, ImportStatus, OutcomeCounts, RowResult, RowResultChunk } from './importRecord';
+
+/** A new import id: sortable by time, unguessable, and short enough to type. */
+export function newImportId(now = new Date()): string {
+  return `imp_${now.getTime().toString(36)}${randomBytes(5).toString('hex')}`;
+}
+
+/** Stores imports and their per-row results. */
+export class ImportHistory {
+  constructor(private readonly db: Db) {}
+
+  private get imports() {
+    return this.db.collection<ImportRecord>(IMPORTS_COLLECTION);
+  }
+
+  private get chunks() {
+    return this.db.collection<RowResultChunk>(IMPORT_ROWS_COLLECTION);
+  }
+
+  async create(record: ImportRecord): Promise<void> {
+    await this.imports.insertOne(record);
+  }
+
+  /** Adds one batch's results: the chunk first, then the counters, so a retried batch is never counted twice. */
+  async recordBatch(
+    importId: string,
+    seq: number,
+    rows: RowResult[],
+    counts: {
+      outcomes: OutcomeCounts;
+      invitations: number;
+      activationNotices: number;
+      problems: Record<string, number>;
+    },
+  ): Promise<void> {
+    try {
+      await this.chunks.insertOne({ _id: `${importId}:${seq}`, importId, seq, rows });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return;
+      throw err;
+    }
+    const inc: Record<string, number> = {
+      'progress.rowsDone': rows.length,
+      'progress.batchesDone': 1,
+      invitations: counts.invitations,
+      activationNotices: counts.activationNotices,
+    };
+    for (const [outcome, n] of Object.entries(counts.outcomes)) if (n > 0) inc[`outcomes.${outcome}`] = n;
+    for (const [code, n] of Object.entries(counts.problems)) if (n > 0) inc[`problemCounts.${code}`] = n;
+    await this.imports.updateOne({ _id: importId }, { $inc: inc });
+  }
+
+  async finish(
+    importId: string,
+    status: ImportStatus,
+    error?: { code: string; message: string },
+  ): Promise<void> {
+    await this.imports.updateOne(
+      { _id: importId },
+      { $set: { status, finishedAt: new Date(), ...(error ? { error } : {}) } },
+    );
+  }
+
+  async get(importId: string): Promise<ImportRecord> {
+    const record = await this.imports.findOne({ _id: importId });
+    if (!record) throw new AppError('import-not-found', `There is no import with id ${importId}.`);
+    return record;
+  }
+
+  /** The account's imports, newest first. */
+  async list(accountId: string, limit = 50, skip = 0): Promise<ImportRecord[]> {
+    return this.imports.find({ accountId }).sort({ createdAt: -1 }).skip(skip).limit(limit).toArray();
+  }
+
+  /** The newest completed import of a file with these exact bytes, if the account has one. */
+  async findCompletedBySha256(accountId: string, sha256: string): Promise<ImportRecord | null> {
+    return this.imports.findOne(
+      { accountId, 'file.sha256': sha256, status: 'completed' },
+      { sort: { createdAt: -1 } },
+    );
+  }
+
+  /** Streams the per-row results in row order. */
+  async *rowResults(importId: string): AsyncGenerator<RowResult> {
+    const cursor = this.chunks.find({ importId }).sort({ seq: 1 }).batchSize(4);
+    for await (const chunk of cursor) yield* chunk.rows;
+  }
+}

@@ -1,0 +1,274 @@
+import { MongoBulkWriteError, ObjectId, type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb';
+import {
+  emptyOutcomes,
+  type ImportRecord,
+  type Outcome,
+  type OutcomeCounts,
+  type RowResult,
+} from '../history/importRecord';
+import type { ImportHistory } from '../history/importHistory';
+import { newOutboxEntry, OUTBOX_FIELD } from '../notifications/outbox';
+import type { UserDirectory } from '../users/userDirectory';
+import { USERS_COLLECTION, type UserDocument } from '../users/userTypes';
+import { decideInBatches, type PreparedImport } from './importReader';
+import { columnHeaders } from './importPlan';
+import type { AppliedRow, Effect, RowDecision } from './rowDecision';
+
+/**
+ * FerretDB 1.24 stops answering an `update` command that carries 100 or more statements; staying well under
+ * that costs MongoDB nothing measurable.
+ */
+const UPDATES_PER_COMMAND = 50;
+
+const OUTCOME_OF: Record<Effect, Outcome> = {
+  create: 'created',
+  update: 'updated',
+  delete: 'deleted',
+  activate: 'activated',
+  unchanged: 'unchanged',
+};
+
+export interface CommitProgress {
+  rowsDone: number;
+  totalRows: number;
+}
+
+export interface CommitDeps {
+  db: Db;
+  directory: UserDirectory;
+  history: ImportHistory;
+}
+
+export interface CommitMeta {
+  importId: string;
+  by: string;
+  batchSize?: number;
+  onProgress?: (progress: CommitProgress) => void | Promise<void>;
+}
+
+/**
+ * Applies a prepared import in batches and records it with a result for every row. Each write is keyed by
+ * the user's email within the account and guarded by the state it expects, so re-applying a batch changes
+ * nothing twice and never queues a second message.
+ */
+export async function commitImport(
+  deps: CommitDeps,
+  prepared: PreparedImport,
+  meta: CommitMeta,
+): Promise<ImportRecord> {
+  const now = new Date();
+  const { layout, options } = prepared;
+  await deps.history.create({
+    _id: meta.importId,
+    accountId: prepared.accountId,
+    by: meta.by,
+    createdAt: now,
+    startedAt: now,
+    status: 'running',
+    file: {
+      name: layout.name,
+      bytes: layout.bytes,
+      sha256: layout.sha256,
+      encoding: layout.encoding,
+      delimiter: layout.delimiter,
+      rows: prepared.dataRows,
+    },
+    columns: columnHeaders(prepared),
+    ignoredColumns: prepared.mapping.ignoredColumns,
+    options: {
+      defaultStatus: options.defaultAction ?? null,
+      createMissingOnUpdate: options.createMissingOnUpdate ?? false,
+      mapping: options.mapping ?? {},
+    },
+    outcomes: emptyOutcomes(),
+    problemCounts: {},
+    invitations: 0,
+    activationNotices: 0,
+    progress: { rowsDone: 0, batchesDone: 0 },
+  });
+
+  try {
+    let seq = 0;
+    let rowsDone = 0;
+    for await (const batch of decideInBatches(deps.directory, prepared, meta.batchSize ?? 1000)) {
+      const results = await applyBatch(deps.db, prepared.accountId, meta.importId, batch);
+      await deps.history.recordBatch(meta.importId, seq++, results, tally(results));
+      rowsDone += results.length;
+      await meta.onProgress?.({ rowsDone, totalRows: prepared.dataRows });
+    }
+    await deps.history.finish(meta.importId, 'completed');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    await deps.history.finish(meta.importId, 'failed', {
+      code: typeof code === 'string' ? code : 'import-failed',
+      message: (err as Error).message,
+    });
+    throw err;
+  }
+  return deps.history.get(meta.importId);
+}
+
+function tally(results: RowResult[]) {
+  const outcomes: OutcomeCounts = emptyOutcomes();
+  const problems: Record<string, number> = {};
+  let invitations = 0;
+  let activationNotices = 0;
+  for (const result of results) {
+    outcomes[result.outcome]++;
+    if (result.code) problems[result.code] = (problems[result.code] ?? 0) + 1;
+    if (result.notified === 'invitation') invitations++;
+    if (result.notified === 'activation') activationNotices++;
+  }
+  return { outcomes, problems, invitations, activationNotices };
+}
+
+interface PlannedWrite {
+  decision: AppliedRow;
+  op: AnyBulkWriteOperation<UserDocument>;
+}
+
+async function applyBatch(
+  db: Db,
+  accountId: string,
+  importId: string,
+  batch: RowDecision[],
+): Promise<RowResult[]> {
+  const users = db.collection<UserDocument>(USERS_COLLECTION);
+  const now = new Date();
+  const inserts: PlannedWrite[] = [];
+  const updates: PlannedWrite[] = [];
+  for (const decision of batch) {
+    if (decision.kind !== 'apply' || decision.effect === 'unchanged') continue;
+    const op = writeFor(decision, accountId, importId, now);
+    ('insertOne' in op ? inserts : updates).push({ decision, op });
+  }
+
+  const failures = new Map<number, string>();
+  await runWrites(users, inserts, failures);
+  for (let i = 0; i < updates.length; i += UPDATES_PER_COMMAND) {
+    await runWrites(users, updates.slice(i, i + UPDATES_PER_COMMAND), failures);
+  }
+
+  return batch.map((decision): RowResult => {
+    if (decision.kind === 'ignore') {
+      const { problem } = decision;
+      return {
+        row: problem.row,
+        email: problem.email,
+        action: problem.action ?? null,
+        outcome: 'ignored',
+        code: problem.code,
+        reason: problem.message,
+      };
+    }
+    const failure = failures.get(decision.row);
+    const hasChanges = Object.keys(decision.changes).length > 0;
+    return {
+      row: decision.row,
+      email: decision.email,
+      action: decision.action,
+      outcome: failure ? 'failed' : OUTCOME_OF[decision.effect],
+      ...(failure ? { reason: failure } : {}),
+      ...(hasChanges && !failure ? { changes: decision.changes } : {}),
+      ...(decision.notify && !failure ? { notified: decision.notify } : {}),
+    };
+  });
+}
+
+async function runWrites(
+  users: Collection<UserDocument>,
+  writes: PlannedWrite[],
+  failures: Map<number, string>,
+): Promise<void> {
+  if (writes.length === 0) return;
+  try {
+    await users.bulkWrite(
+      writes.map((w) => w.op),
+      { ordered: false },
+    );
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    for (const writeError of errors) {
+      const write = writes[writeError.index];
+      if (!write) continue;
+      failures.set(
+        write.decision.row,
+        writeError.code === 11000
+          ? 'A user with this email was created by someone else at the same moment; nothing was changed.'
+          : `The database refused the change (code ${writeError.code}).`,
+      );
+    }
+  }
+}
+
+function writeFor(
+  decision: AppliedRow,
+  accountId: string,
+  importId: string,
+  now: Date,
+): AnyBulkWriteOperation<UserDocument> {
+  const { existing, profile, changes } = decision;
+  const changedValues = Object.fromEntries(
+    Object.entries(changes).map(([field, change]) => [field, change.new]),
+  );
+  const stamp = { updatedAt: now, lastImportId: importId };
+  const queue = decision.notify
+    ? { [OUTBOX_FIELD[decision.notify]]: newOutboxEntry(decision.notify, importId, now), mailDue: true }
+    : {};
+
+  switch (decision.effect) {
+    case 'create': {
+      const status = decision.createStatus ?? 'invited';
+      const activation = status === 'active' ? { activatedAt: now } : {};
+      if (!existing) {
+        return {
+          insertOne: {
+            document: {
+              _id: new ObjectId(),
+              accountId,
+              email: decision.email,
+              ...profile,
+              status,
+              createdAt: now,
+              createdByImportId: importId,
+              ...activation,
+              ...stamp,
+              ...queue,
+            } as UserDocument,
+          },
+        };
+      }
+      // The account had this email once and deleted it: bring that user back rather than add a second one.
+      return {
+        updateOne: {
+          filter: { _id: existing._id, status: 'deleted' },
+          update: {
+            $set: { ...profile, status, createdByImportId: importId, ...activation, ...stamp, ...queue },
+            $unset: { deletedAt: '' },
+          },
+        },
+      };
+    }
+    case 'update':
+      return {
+        updateOne: { filter: { _id: existing?._id }, update: { $set: { ...changedValues, ...stamp } } },
+      };
+    case 'delete':
+      return {
+        updateOne: {
+          filter: { _id: existing?._id, status: { $ne: 'deleted' } },
+          update: { $set: { status: 'deleted', deletedAt: now, ...stamp } },
+        },
+      };
+    case 'activate':
+      return {
+        updateOne: {
+          filter: { _id: existing?._id, status: 'invited' },
+          update: { $set: { ...changedValues, status: 'active', activatedAt: now, ...stamp, ...queue } },
+        },
+      };
+    case 'unchanged':
+      throw new Error('unchanged rows are not written');
+  }
+}

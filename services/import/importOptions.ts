@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { AppError } from '../errors';
+import { IMPORT_FIELDS, resolveField, type MappingOverrides } from './columns';
+import { parseAction, REQUESTED_ACTIONS, type RequestedAction } from './rowRules';
+
+/** The choices an administrator can make about one import. */
+export interface ImportOptions {
+  /** Action for rows whose User Status is empty. */
+  defaultAction?: RequestedAction;
+  /** Field → file header (or null to leave the field unmapped), overriding detection. */
+  mapping?: MappingOverrides;
+  /** Create Update rows for unknown emails as New instead of skipping them. */
+  createMissingOnUpdate?: boolean;
+}
+
+const importOptionsSchema = z
+  .object({
+    defaultAction: z.enum(REQUESTED_ACTIONS).optional(),
+    mapping: z.partialRecord(z.enum(IMPORT_FIELDS), z.string().min(1).nullable()).optional(),
+    createMissingOnUpdate: z.boolean().optional(),
+  })
+  .strict();
+
+/** Validates options arriving from outside (CLI flags, card submissions, stored jobs). */
+export function parseImportOptions(input: unknown): ImportOptions {
+  const parsed = importOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError(
+      'option-invalid',
+      `Invalid import options: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
+  }
+  return parsed.data as ImportOptions;
+}
+
+/** Parses a default status typed by an admin ("New", "activate"…). */
+export function parseDefaultStatus(text: string): RequestedAction {
+  const action = parseAction(text);
+  if (!action) {
+    throw new AppError(
+      'option-invalid',
+      `"${text}" is not a User Status. Use New, Update, Delete or Activate.`,
+    );
+  }
+  return action;
+}
+
+/** Parses `field=Header` (e.g. `workPhone=Business Phone`, `work phone=Mobile`, `title=` to unmap). */
+export function parseMappingAssignment(text: string): MappingOverrides {
+  const eq = text.indexOf('=');
+  if (eq <= 0) {
+    throw new AppError(
+      'mapping-invalid',
+      `"${text}" is not a mapping. Write it as field=Header, e.g. workPhone=Mobile.`,
+    );
+  }
+  const field = resolveField(text.slice(0, eq).trim());
+  if (!field) {
+    throw new AppError(
+      'mapping-invalid',
+      `"${text.slice(0, eq).trim()}" is not a field. Fields: ${IMPORT_FIELDS.join(', ')}.`,
+    );
+  }
+  const header = text.slice(eq + 1).trim();
+  return { [field]: header === '' ? null : header };
+}

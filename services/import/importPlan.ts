@@ -1,0 +1,155 @@
+import type { ImportRecord } from '../history/importRecord';
+import type { ImportHistory } from '../history/importHistory';
+import type { UserDirectory } from '../users/userDirectory';
+import type { Profile } from '../users/userTypes';
+import { IMPORT_FIELDS } from './columns';
+import { DELIMITER_NAMES } from './delimiter';
+import type { TextEncoding } from './encoding';
+import { decideInBatches, type PreparedImport } from './importReader';
+import type { Effect } from './rowDecision';
+import type { ProblemCode, RequestedAction, RowProblem } from './rowRules';
+
+/** How many problems a plan lists row by row; the rest are counted. The commit's report has them all. */
+export const PLAN_PROBLEM_LIMIT = 1000;
+export const PLAN_PREVIEW_ROWS = 10;
+const DELETION_SAMPLE = 25;
+
+export interface PlanPreviewRow extends Profile {
+  row: number;
+  action: RequestedAction;
+  effect: Effect;
+  email: string;
+}
+
+/** What an import would do, computed without writing anything. */
+export interface ImportPlan {
+  accountId: string;
+  file: {
+    name: string;
+    bytes: number;
+    sha256: string;
+    encoding: TextEncoding;
+    delimiter: string;
+    delimiterName: string;
+    rows: number;
+  };
+  columns: Record<string, string>;
+  ignoredColumns: string[];
+  /** Rows that will be applied, by the User Status they ask for. */
+  actions: Record<RequestedAction, number>;
+  /** What those rows will do to the account as it is now. */
+  effects: Record<Effect, number>;
+  invitations: number;
+  activationNotices: number;
+  problems: RowProblem[];
+  problemCounts: Partial<Record<ProblemCode, number>>;
+  problemsTruncated: boolean;
+  preview: PlanPreviewRow[];
+  deletions: { count: number; liveUsers: number; sample: string[] };
+  /** Decisions the file needs from the admin before it imports as they probably intend. */
+  needs: Array<'default-status' | 'create-missing-on-update' | 'confirm-deletions' | 'confirm-reimport'>;
+  alreadyImported: null | { importId: string; fileName: string; createdAt: Date; by: string };
+}
+
+/** Counts and samples a plan from the same per-row decisions the commit applies. */
+export async function planImport(
+  directory: UserDirectory,
+  history: ImportHistory,
+  prepared: PreparedImport,
+  batchSize = 1000,
+): Promise<ImportPlan> {
+  const actions: Record<RequestedAction, number> = { new: 0, update: 0, delete: 0, activate: 0 };
+  const effects: Record<Effect, number> = { create: 0, update: 0, delete: 0, activate: 0, unchanged: 0 };
+  const problems: RowProblem[] = [];
+  const problemCounts: Partial<Record<ProblemCode, number>> = {};
+  const preview: PlanPreviewRow[] = [];
+  const deletionSample: string[] = [];
+  let invitations = 0;
+  let activationNotices = 0;
+  let missingStatus = 0;
+  let updateNotFound = 0;
+
+  for await (const batch of decideInBatches(directory, prepared, batchSize)) {
+    for (const decision of batch) {
+      if (decision.kind === 'ignore') {
+        const { problem } = decision;
+        problemCounts[problem.code] = (problemCounts[problem.code] ?? 0) + 1;
+        if (problems.length < PLAN_PROBLEM_LIMIT) problems.push(problem);
+        if (problem.code === 'missing-field' && problem.field === 'status') missingStatus++;
+        if (problem.code === 'not-found' && problem.action === 'update') updateNotFound++;
+        continue;
+      }
+      actions[decision.action]++;
+      effects[decision.effect]++;
+      if (decision.notify === 'invitation') invitations++;
+      if (decision.notify === 'activation') activationNotices++;
+      if (decision.effect === 'delete' && deletionSample.length < DELETION_SAMPLE)
+        deletionSample.push(decision.email);
+      if (preview.length < PLAN_PREVIEW_ROWS) {
+        preview.push({
+          row: decision.row,
+          action: decision.action,
+          effect: decision.effect,
+          email: decision.email,
+          ...decision.profile,
+        });
+      }
+    }
+  }
+
+  const { layout, mapping, accountId } = prepared;
+  const [liveUsers, earlier] = await Promise.all([
+    directory.countLive(accountId),
+    history.findCompletedBySha256(accountId, layout.sha256),
+  ]);
+  const needs: ImportPlan['needs'] = [];
+  if (missingStatus > 0) needs.push('default-status');
+  if (updateNotFound > 0) needs.push('create-missing-on-update');
+  if (effects.delete > 25 || (liveUsers > 0 && effects.delete > liveUsers * 0.1))
+    needs.push('confirm-deletions');
+  if (earlier) needs.push('confirm-reimport');
+
+  return {
+    accountId,
+    file: {
+      name: layout.name,
+      bytes: layout.bytes,
+      sha256: layout.sha256,
+      encoding: layout.encoding,
+      delimiter: layout.delimiter,
+      delimiterName: DELIMITER_NAMES[layout.delimiter],
+      rows: prepared.dataRows,
+    },
+    columns: columnHeaders(prepared),
+    ignoredColumns: mapping.ignoredColumns,
+    actions,
+    effects,
+    invitations,
+    activationNotices,
+    problems,
+    problemCounts,
+    problemsTruncated: problems.length < sum(problemCounts),
+    preview,
+    deletions: { count: effects.delete, liveUsers, sample: deletionSample },
+    needs,
+    alreadyImported: earlier ? summarizeEarlier(earlier) : null,
+  };
+}
+
+/** Field → header text, in field order. */
+export function columnHeaders(prepared: Pick<PreparedImport, 'mapping'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of IMPORT_FIELDS) {
+    const column = prepared.mapping.columns[field];
+    if (column) out[field] = column.header;
+  }
+  return out;
+}
+
+function summarizeEarlier(record: ImportRecord): NonNullable<ImportPlan['alreadyImported']> {
+  return { importId: record._id, fileName: record.file.name, createdAt: record.createdAt, by: record.by };
+}
+
+function sum(counts: Partial<Record<string, number>>): number {
+  return Object.values(counts).reduce<number>((total, n) => total + (n ?? 0), 0);
+}

@@ -1,0 +1,65 @@
+import type { Db } from 'mongodb';
+import type { ImportRecord } from '../history/importRecord';
+import { ImportHistory, newImportId } from '../history/importHistory';
+import { UserDirectory } from '../users/userDirectory';
+import type { FileSource } from './fileSource';
+import { commitImport, type CommitProgress } from './importCommit';
+import type { ImportOptions } from './importOptions';
+import { planImport, type ImportPlan } from './importPlan';
+import { prepareImport } from './importReader';
+
+export interface ImportServiceSettings {
+  maxFileBytes: number;
+  batchSize?: number;
+}
+
+/**
+ * The import engine's front door, used alike by the CLI and the conversation: plan a file (a dry run that
+ * writes nothing), then commit it.
+ */
+export class ImportService {
+  readonly directory: UserDirectory;
+  readonly history: ImportHistory;
+
+  constructor(
+    private readonly db: Db,
+    private readonly settings: ImportServiceSettings,
+  ) {
+    this.directory = new UserDirectory(db);
+    this.history = new ImportHistory(db);
+  }
+
+  /** What importing `source` into the account would do. Nothing is written. */
+  async plan(source: FileSource, accountId: string, options: ImportOptions = {}): Promise<ImportPlan> {
+    const prepared = await prepareImport(
+      this.directory,
+      source,
+      accountId,
+      options,
+      this.settings.maxFileBytes,
+    );
+    return planImport(this.directory, this.history, prepared, this.settings.batchSize);
+  }
+
+  /** Imports `source` into the account and returns the finished import record. */
+  async commit(
+    source: FileSource,
+    accountId: string,
+    options: ImportOptions,
+    meta: { by: string; importId?: string; onProgress?: (p: CommitProgress) => void | Promise<void> },
+  ): Promise<ImportRecord> {
+    const prepared = await prepareImport(
+      this.directory,
+      source,
+      accountId,
+      options,
+      this.settings.maxFileBytes,
+    );
+    return commitImport({ db: this.db, directory: this.directory, history: this.history }, prepared, {
+      importId: meta.importId ?? newImportId(),
+      by: meta.by,
+      batchSize: this.settings.batchSize,
+      onProgress: meta.onProgress,
+    });
+  }
+}
