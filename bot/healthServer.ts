@@ -1,0 +1,21 @@
+import http from 'node:http';
+
+/** Liveness and readiness over plain HTTP, until the conversation endpoint arrives on the same port. */
+export function createHealthServer(isReady: () => Promise<boolean>): http.Server {
+  return http.createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'GET') return send(405, { error: 'method not allowed' });
+    if (req.url === '/healthz') return send(200, { status: 'ok' });
+    if (req.url === '/readyz') {
+      isReady().then(
+        (ready) => send(ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' }),
+        () => send(503, { status: 'database unreachable' }),
+      );
+      return;
+    }
+    send(404, { error: 'not found' });
+  });
+}

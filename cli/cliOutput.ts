@@ -1,0 +1,107 @@
+import type { ImportRecord } from '../services/history/importRecord';
+import type { ImportPlan } from '../services/import/importPlan';
+import { actionLabel } from '../services/import/rowRules';
+import type { UserDocument } from '../services/users/userTypes';
+import { PROFILE_FIELDS } from '../services/users/userTypes';
+
+/** The dry-run document the CLI prints with --json (the contract the conversation and acceptance checks use). */
+export function planJson(plan: ImportPlan) {
+  return {
+    file: plan.file,
+    columns: plan.columns,
+    ignoredColumns: plan.ignoredColumns,
+    actions: plan.actions,
+    effects: plan.effects,
+    invitations: plan.invitations,
+    activationNotices: plan.activationNotices,
+    problems: plan.problems.map(({ row, email, code, message }) => ({ row, email, code, message })),
+    problemCounts: plan.problemCounts,
+    problemsTruncated: plan.problemsTruncated,
+    preview: plan.preview.map(({ action, ...rest }) => ({ ...rest, action: actionLabel(action) })),
+    deletions: plan.deletions,
+    needs: plan.needs,
+    alreadyImported: plan.alreadyImported,
+  };
+}
+
+export function importJson(record: ImportRecord) {
+  return {
+    importId: record._id,
+    fileName: record.file.name,
+    createdAt: record.createdAt,
+    finishedAt: record.finishedAt ?? null,
+    by: record.by,
+    status: record.status,
+    outcomes: record.outcomes,
+    invitations: record.invitations,
+    activationNotices: record.activationNotices,
+  };
+}
+
+export function userJson(user: UserDocument) {
+  const mail = (entry: UserDocument['invitation']) =>
+    entry
+      ? {
+          state: entry.state,
+          importId: entry.importId,
+          queuedAt: entry.queuedAt,
+          attempts: entry.attempts,
+          ...(entry.sentAt ? { sentAt: entry.sentAt } : {}),
+          ...(entry.lastError ? { lastError: entry.lastError } : {}),
+        }
+      : null;
+  return {
+    email: user.email,
+    ...Object.fromEntries(PROFILE_FIELDS.map((f) => [f, user[f] ?? null])),
+    status: user.status,
+    invitation: mail(user.invitation),
+    activationNotice: mail(user.activationNotice),
+  };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export function planText(plan: ImportPlan): string {
+  const lines: string[] = [];
+  const f = plan.file;
+  lines.push(
+    `File: ${f.name} (${f.bytes} bytes, ${f.encoding}, ${f.delimiterName}-delimited, ${plural(f.rows, 'data row')})`,
+  );
+  lines.push('Columns:');
+  for (const [field, header] of Object.entries(plan.columns))
+    lines.push(`  ${field.padEnd(12)} <- "${header}"`);
+  if (plan.ignoredColumns.length > 0)
+    lines.push(`Ignored columns: ${plan.ignoredColumns.map((c) => `"${c}"`).join(', ')}`);
+  const e = plan.effects;
+  lines.push(
+    `Will create ${e.create}, update ${e.update}, activate ${e.activate}, delete ${e.delete}; ${e.unchanged} already up to date.`,
+  );
+  lines.push(
+    `Messages: ${plural(plan.invitations, 'invitation')}, ${plural(plan.activationNotices, 'activation notice')}.`,
+  );
+  const ignored = Object.values(plan.problemCounts).reduce((a, b) => a + (b ?? 0), 0);
+  if (ignored > 0) {
+    lines.push(`Rows ignored: ${ignored}`);
+    for (const p of plan.problems.slice(0, 20)) lines.push(`  row ${p.row}: ${p.code} - ${p.message}`);
+    if (ignored > 20) lines.push(`  … and ${ignored - 20} more (use --json for the list)`);
+  }
+  if (plan.deletions.count > 0)
+    lines.push(
+      `Deletes: ${plan.deletions.sample.join(', ')}${plan.deletions.count > plan.deletions.sample.length ? ', …' : ''}`,
+    );
+  if (plan.alreadyImported) {
+    lines.push(
+      `Note: this exact file was already imported as ${plan.alreadyImported.importId} on ${plan.alreadyImported.createdAt.toISOString()}.`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function importText(record: ImportRecord): string {
+  const o = record.outcomes;
+  return [
+    `Import ${record._id} ${record.status}: ${record.file.name}`,
+    `  created ${o.created}, updated ${o.updated}, activated ${o.activated}, deleted ${o.deleted}, unchanged ${o.unchanged}, ignored ${o.ignored}, failed ${o.failed}`,
+    `  ${plural(record.invitations, 'invitation')} and ${plural(record.activationNotices, 'activation notice')} queued`,
+  ].join('\n');
+}
