@@ -53,7 +53,9 @@ const configSchema = z.object({
     .default('http://localhost:3978/invite'),
   ACCOUNT_NAME: z.string().trim().min(1).default('your account'),
   MAX_FILE_SIZE: byteSize.default(20 * 1024 * 1024),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  PORT: optionalString
+    .transform((v) => (v === undefined ? 3978 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'must be a whole number from 0 to 65535'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

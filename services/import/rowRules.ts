@@ -84,33 +84,28 @@ export function checkRow(
 ): RowCheck {
   const rawEmail = cell(cells, mapping, 'email');
   const email = rawEmail.toLowerCase();
+  const rawStatus = cell(cells, mapping, 'status');
+  // Known even when the row fails, so the report can say what the ignored row asked for.
+  const action = rawStatus === '' ? defaultAction : parseAction(rawStatus);
   const fail = (code: ProblemCode, message: string, field?: ImportField): RowCheck => ({
     ok: false,
-    problem: { row, email, code, message, ...(field ? { field } : {}) },
+    problem: { row, email, code, message, ...(field ? { field } : {}), ...(action ? { action } : {}) },
   });
   if (rawEmail === '') return fail('missing-field', 'Email ID is empty.', 'email');
   if (!isValidEmail(rawEmail))
     return fail('invalid-email', `"${truncate(rawEmail)}" is not a valid email address.`);
-
-  const rawStatus = cell(cells, mapping, 'status');
-  let action: RequestedAction | undefined;
-  if (rawStatus === '') {
-    if (!defaultAction) {
-      return fail(
-        'missing-field',
-        'User Status is empty (expected New, Update, Delete or Activate).',
-        'status',
-      );
-    }
-    action = defaultAction;
-  } else {
-    action = parseAction(rawStatus);
-    if (!action) {
-      return fail(
-        'unknown-status',
-        `User Status "${truncate(rawStatus)}" is not one of New, Update, Delete or Activate.`,
-      );
-    }
+  if (rawStatus === '' && !action) {
+    return fail(
+      'missing-field',
+      'User Status is empty (expected New, Update, Delete or Activate).',
+      'status',
+    );
+  }
+  if (!action) {
+    return fail(
+      'unknown-status',
+      `User Status "${truncate(rawStatus)}" is not one of New, Update, Delete or Activate.`,
+    );
   }
 
   const profile: Profile = {};

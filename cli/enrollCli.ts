@@ -1,0 +1,218 @@
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../services/config';
+import { openEnrollmentServices, type EnrollmentServices } from '../services/enrollmentServices';
+import { AppError, isAppError } from '../services/errors';
+import { writeCsvReport, writeJsonReport } from '../services/history/rowReport';
+import { fileSourceFromPath } from '../services/import/fileSource';
+import {
+  parseDefaultStatus,
+  parseMappingAssignment,
+  type ImportOptions,
+} from '../services/import/importOptions';
+import { createLogger } from '../services/logger';
+import { importJson, importText, planJson, planText, userJson } from './cliOutput';
+
+/** Where one run of the command line reads its settings from and writes its output to. */
+export interface EnrollCliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export const USAGE = `Usage: npm run -s enroll -- <command> [options]
+
+Commands:
+  import <file> --account <id> [--as <admin>] [--dry-run] [--default-status New|Update|Delete|Activate]
+                [--map field=Header ...] [--create-missing] [--json]
+  history --account <id> [--limit N] [--json]
+  show <importId> [--json]
+  report <importId> --format csv|json
+  users --account <id> [--include-deleted] [--json]`;
+
+const COMMANDS = ['import', 'history', 'show', 'report', 'users'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const OPTIONS = {
+  account: { type: 'string' },
+  as: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'default-status': { type: 'string' },
+  map: { type: 'string', multiple: true },
+  'create-missing': { type: 'boolean' },
+  json: { type: 'boolean' },
+  format: { type: 'string' },
+  limit: { type: 'string' },
+  'include-deleted': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** One run's parsed arguments and the streams it writes to. */
+interface Run {
+  io: EnrollCliIo;
+  values: Values;
+  target: string | undefined;
+}
+
+function usage(message: string): AppError {
+  return new AppError('usage', `${message}\n\n${USAGE}`);
+}
+
+function isCommand(command: string): command is Command {
+  return (COMMANDS as readonly string[]).includes(command);
+}
+
+function requireAccount(values: Values): string {
+  const account = values.account?.trim();
+  if (!account) throw usage('--account <id> is required.');
+  return account;
+}
+
+function print(run: Run, json: unknown, text: string): void {
+  run.io.stdout.write(run.values.json ? JSON.stringify(json, null, 2) + '\n' : text + '\n');
+}
+
+async function runImport(services: EnrollmentServices, run: Run): Promise<void> {
+  const { values, target: file } = run;
+  if (!file) throw usage('import needs a file.');
+  const accountId = requireAccount(values);
+  const options: ImportOptions = {};
+  if (values['default-status'] !== undefined)
+    options.defaultAction = parseDefaultStatus(values['default-status']);
+  if (values.map) options.mapping = Object.assign({}, ...values.map.map(parseMappingAssignment));
+  if (values['create-missing']) options.createMissingOnUpdate = true;
+  const source = await fileSourceFromPath(file);
+  const plan = await services.imports.plan(source, accountId, options);
+  if (values['dry-run']) {
+    print(run, planJson(plan), planText(plan));
+    return;
+  }
+  const record = await services.imports.commit(source, accountId, options, {
+    by: values.as?.trim() || run.io.env.USER || 'cli',
+  });
+  // Deliver what this import queued now, so a one-off CLI run does not leave invitations waiting for a bot.
+  const delivery = await services.outbox.runOnce();
+  print(
+    run,
+    { ...planJson(plan), ...importJson(record), delivery },
+    `${planText(plan)}\n\n${importText(record)}\n  delivered now: ${delivery.sent} sent, ${delivery.failed} failed, ${delivery.retrying} to retry (${services.mail.description})`,
+  );
+}
+
+async function runHistory(services: EnrollmentServices, run: Run): Promise<void> {
+  const { values } = run;
+  const limit = values.limit ? Number(values.limit) : 50;
+  if (!Number.isInteger(limit) || limit < 1) throw usage('--limit must be a positive whole number.');
+  const imports = await services.imports.history.list(requireAccount(values), limit);
+  print(
+    run,
+    { imports: imports.map(importJson) },
+    imports.length === 0 ? 'No imports yet.' : imports.map(importText).join('\n'),
+  );
+}
+
+async function runShow(services: EnrollmentServices, run: Run): Promise<void> {
+  if (!run.target) throw usage('show needs an import id.');
+  const record = await services.imports.history.get(run.target);
+  print(
+    run,
+    {
+      ...importJson(record),
+      file: record.file,
+      columns: record.columns,
+      ignoredColumns: record.ignoredColumns,
+      options: record.options,
+      problemCounts: record.problemCounts,
+      error: record.error ?? null,
+    },
+    importText(record),
+  );
+}
+
+async function runReport(services: EnrollmentServices, run: Run): Promise<void> {
+  const { target, values } = run;
+  if (!target) throw usage('report needs an import id.');
+  await services.imports.history.get(target);
+  const rows = services.imports.history.rowResults(target);
+  // The report writers only write and wait for 'drain', which every writable stream supports.
+  const out = run.io.stdout as Writable;
+  if (values.format === 'csv') await writeCsvReport(rows, out);
+  else if (values.format === 'json') await writeJsonReport(target, rows, out);
+  else throw usage('report needs --format csv or --format json.');
+}
+
+async function runUsers(services: EnrollmentServices, run: Run): Promise<void> {
+  const users = await services.imports.directory
+    .list(requireAccount(run.values), { includeDeleted: run.values['include-deleted'] ?? false })
+    .toArray();
+  print(
+    run,
+    { users: users.map(userJson) },
+    users.map((u) => `${u.email}\t${u.status}\t${u.invitation?.state ?? '-'}`).join('\n') || 'No users.',
+  );
+}
+
+const HANDLERS: Record<Command, (services: EnrollmentServices, run: Run) => Promise<void>> = {
+  import: runImport,
+  history: runHistory,
+  show: runShow,
+  report: runReport,
+  users: runUsers,
+};
+
+async function main(argv: string[], io: EnrollCliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+  const [command, target] = positionals;
+  if (values.help || !command) {
+    io.stdout.write(USAGE + '\n');
+    return command || values.help ? 0 : 2;
+  }
+  // Checked before connecting, so a typo does not wait for (or fail on) the database.
+  if (!isCommand(command)) throw usage(`Unknown command "${command}".`);
+  const config = loadConfig(io.env);
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, (line) => {
+    io.stderr.write(line + '\n');
+  });
+  const services = await openEnrollmentServices(config, log);
+  try {
+    await HANDLERS[command](services, { io, values, target });
+    return 0;
+  } finally {
+    await services.close();
+  }
+}
+
+/** Errors of node:util parseArgs (unknown option, missing option value…) are usage errors. */
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+function reportError(err: unknown, json: boolean, io: EnrollCliIo): number {
+  const code = isAppError(err) ? err.code : isParseArgsError(err) ? 'usage' : 'internal';
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) io.stdout.write(JSON.stringify({ error: { code, message } }, null, 2) + '\n');
+  else io.stderr.write(`Error (${code}): ${message}\n`);
+  return code === 'usage' ? 2 : 1;
+}
+
+/**
+ * Runs the `enroll` command line: `argv` are the arguments after the script name. Output goes to
+ * `io.stdout` (JSON with --json, text otherwise), logs and text-mode errors to `io.stderr`, and settings come
+ * from `io.env`. Resolves to the exit code: 0 on success, 2 for a usage error, 1 for any other error. Never
+ * rejects and never exits the process.
+ */
+export async function runEnrollCli(argv: string[], io: EnrollCliIo): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (err) {
+    return reportError(err, argv.includes('--json'), io);
+  }
+}
