@@ -11,7 +11,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Object keys here come from our own typed field names, never from raw user input.
       'security/detect-object-injection': 'off',
       // Paths here come from configuration and generated ids; an uploaded file's own name is never a path.

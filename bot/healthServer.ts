@@ -7,10 +7,13 @@ export function createHealthServer(isReady: () => Promise<boolean>): http.Server
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== 'GET') return send(405, { error: 'method not allowed' });
-    if (req.url === '/healthz') return send(200, { status: 'ok' });
-    if (req.url === '/readyz') {
-      isReady().then(
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'method not allowed' });
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return send(200, { status: 'ok' });
+    if (path === '/readyz') {
+      // A database that hangs must read as not ready, not as a probe that never answers.
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref());
+      Promise.race([isReady(), timeout]).then(
         (ready) => send(ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' }),
         () => send(503, { status: 'database unreachable' }),
       );

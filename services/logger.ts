@@ -14,23 +14,34 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Replaces credentials in a connection string, e.g. `mongodb://user:pw@host` → `mongodb://***@host`. */
+/** Replaces credentials in a URI, e.g. `mongodb://user:p@ss@host/db` → `mongodb://***@host/db`. */
 export function redactUri(uri: string): string {
-  return uri.replace(/\/\/[^@/]*@/, '//***@');
+  const start = uri.indexOf('//');
+  if (start === -1) return uri;
+  const authorityEnd = uri.slice(start + 2).search(/[/?#]/);
+  const authority =
+    authorityEnd === -1 ? uri.slice(start + 2) : uri.slice(start + 2, start + 2 + authorityEnd);
+  const at = authority.lastIndexOf('@');
+  return at === -1 ? uri : `${uri.slice(0, start + 2)}***${uri.slice(start + 2 + at)}`;
+}
+
+const URI_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+function redactValue(key: string, value: unknown, depth: number): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (SENSITIVE_KEY.test(key)) {
+    return typeof value === 'string' && URI_LIKE.test(value) ? redactUri(value) : '***';
+  }
+  if (depth > 4) return '[…]';
+  if (Array.isArray(value)) return value.map((item) => redactValue(key, item, depth + 1));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(k, v, depth + 1)]));
+  }
+  return value;
 }
 
 function redact(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (value instanceof Error) {
-      out[key] = { name: value.name, message: value.message };
-    } else if (typeof value === 'string' && SENSITIVE_KEY.test(key)) {
-      out[key] = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUri(value) : '***';
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, redactValue(key, value, 0)]));
 }
 
 /** Creates a logger that writes at or above `level` to `sink` (stderr by default). */
@@ -40,7 +51,9 @@ export function createLogger(
 ): Logger {
   const write = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (LEVEL_ORDER[lvl] < LEVEL_ORDER[level]) return;
-    sink(JSON.stringify({ time: new Date().toISOString(), level: lvl, message, ...redact(fields ?? {}) }));
+    // Reserved keys last, so a field can never disguise a line's level or message.
+    const { time: _t, level: _l, message: _m, ...rest } = redact(fields ?? {});
+    sink(JSON.stringify({ time: new Date().toISOString(), level: lvl, message, ...rest }));
   };
   return {
     debug: (m, f) => write('debug', m, f),

@@ -24,8 +24,24 @@ function describeChanges(result: RowResult): string {
     .join('; ');
 }
 
+/** Writes with backpressure; rejects if the reader goes away, so an abandoned download frees its cursor. */
 async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+  if (out.destroyed) throw new Error('The report output was closed before the report was complete.');
+  if (out.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('The report output was closed before the report was complete.'));
+    out.once('drain', onDrain);
+    out.once('close', onClose);
+    out.once('error', done);
+  });
 }
 
 /** Streams the per-row results as CSV, one line per row, with a header line. */

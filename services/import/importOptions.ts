@@ -25,10 +25,8 @@ const importOptionsSchema = z
 export function parseImportOptions(input: unknown): ImportOptions {
   const parsed = importOptionsSchema.safeParse(input);
   if (!parsed.success) {
-    throw new AppError(
-      'option-invalid',
-      `Invalid import options: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
-    );
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+    throw new AppError('option-invalid', `Invalid import options: ${problems.join('; ')}`);
   }
   return parsed.data as ImportOptions;
 }

@@ -101,18 +101,33 @@ function noHeaderError(name: string, message: string): AppError {
 
 /** The header: the first record with any content, trimmed, without a byte-order mark stuck to it. */
 function parseHeader(name: string, sample: string, delimiter: Delimiter): string[] {
-  const records = Papa.parse<string[]>(sample, {
+  const parsed = Papa.parse<string[]>(sample, {
     delimiter,
     quoteChar: '"',
     newline: '\n',
     header: false,
-  }).data;
+  });
+  const records = parsed.data;
   const record = records.find((cells) => !isBlankRecord(cells));
   if (!record) {
     throw noHeaderError(
       name,
       `"${name}" has no header row: its first lines are empty. The first line must name the columns, ` +
         `for example: Email ID,First Name,Last Name.`,
+    );
+  }
+  // A quote opened in the header and never closed swallows the rest of the sample into one "header" cell;
+  // say so plainly instead of echoing the file's data back as column names.
+  const headerIndex = records.indexOf(record);
+  if (
+    parsed.errors.some((e) => e.code === 'MissingQuotes' && (e.row === undefined || e.row === headerIndex))
+  ) {
+    throw new AppError(
+      'file-unreadable',
+      `Row 1 of "${name}" (the header) opens a quoted value with a double quote (") that is never closed, ` +
+        'so the rest of the file would be read as that one value. Add the missing closing quote, or remove ' +
+        'the stray quote, and upload the file again.',
+      { file: name, row: 1 },
     );
   }
   const headers = record.map((cell, i) => (i === 0 ? cell.replace(BOM_REMNANT, '') : cell).trim());
