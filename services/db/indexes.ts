@@ -4,7 +4,8 @@ import { USERS_COLLECTION } from '../users/userTypes';
 export const IMPORTS_COLLECTION = 'imports';
 export const IMPORT_ROWS_COLLECTION = 'importRows';
 
-const INDEXES: Record<string, IndexDescription[]> = {
+/** The indexes of each collection, by collection name. */
+export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
   [USERS_COLLECTION]: [
     { key: { accountId: 1, email: 1 }, name: 'account_email_unique', unique: true },
     { key: { mailDue: 1 }, name: 'mail_due' },
@@ -23,7 +24,7 @@ const INDEXES: Record<string, IndexDescription[]> = {
  * 1.24 drops the connection when a single createIndexes command lists several indexes that already exist.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
-  for (const [collection, indexes] of Object.entries(INDEXES)) {
+  for (const [collection, indexes] of Object.entries(COLLECTION_INDEXES)) {
     for (const { key, ...options } of indexes) await db.collection(collection).createIndex(key, options);
   }
 }

@@ -20,6 +20,9 @@ import type { AppliedRow, Effect, RowDecision } from './rowDecision';
  */
 const UPDATES_PER_COMMAND = 50;
 
+/** Rows per batch: large enough to amortise round trips, small enough that a batch's results stay small. */
+export const DEFAULT_BATCH_SIZE = 2500;
+
 const OUTCOME_OF: Record<Effect, Outcome> = {
   create: 'created',
   update: 'updated',
@@ -90,12 +93,21 @@ export async function commitImport(
   try {
     let seq = 0;
     let rowsDone = 0;
-    for await (const batch of decideInBatches(deps.directory, prepared, meta.batchSize ?? 1000)) {
-      const results = await applyBatch(deps.db, prepared.accountId, meta.importId, batch);
+    const batches = decideInBatches(deps.directory, prepared, meta.batchSize ?? DEFAULT_BATCH_SIZE);
+    // Parse and decide the next batch while the database applies this one: rows are unique per email by
+    // now, so no batch depends on the writes of another.
+    let next = batches.next();
+    for (;;) {
+      const current = await next;
+      if (current.done) break;
+      next = batches.next();
+      next.catch(() => undefined); // its failure is handled when it is awaited above
+      const results = await applyBatch(deps.db, prepared.accountId, meta.importId, current.value);
       await deps.history.recordBatch(meta.importId, seq++, results, tally(results));
       rowsDone += results.length;
       await meta.onProgress?.({ rowsDone, totalRows: prepared.dataRows });
     }
+    await batches.return(undefined);
     await deps.history.finish(meta.importId, 'completed');
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -169,10 +181,19 @@ async function applyBatch(
       action: decision.action,
       outcome: failure ? 'failed' : OUTCOME_OF[decision.effect],
       ...(failure ? { reason: failure } : {}),
-      ...(hasChanges && !failure ? { changes: decision.changes } : {}),
+      ...(hasChanges && !failure && recordsChanges(decision) ? { changes: decision.changes } : {}),
       ...(decision.notify && !failure ? { notified: decision.notify } : {}),
     };
   });
+}
+
+/**
+ * A brand-new user's "changes" would list every value with an empty old side: the user document already
+ * holds them and undoing a create needs none, so they are left out, which also halves what a large import
+ * writes. Updates, activations and revived users keep old and new values.
+ */
+function recordsChanges(decision: AppliedRow): boolean {
+  return !(decision.effect === 'create' && !decision.existing);
 }
 
 async function runWrites(

@@ -56,7 +56,7 @@ export async function planImport(
   directory: UserDirectory,
   history: ImportHistory,
   prepared: PreparedImport,
-  batchSize = 1000,
+  batchSize = 2500,
 ): Promise<ImportPlan> {
   const actions: Record<RequestedAction, number> = { new: 0, update: 0, delete: 0, activate: 0 };
   const effects: Record<Effect, number> = { create: 0, update: 0, delete: 0, activate: 0, unchanged: 0 };

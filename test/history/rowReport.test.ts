@@ -222,6 +222,13 @@ describe('writeCsvReport and writeJsonReport', () => {
       'sam@acme.com,Sam,Lee,,Update',
       '',
     ].join('\r\n');
+    // Jane exists already, so her row is an update whose changes the report lists.
+    await service.commit(
+      fileSourceFromBuffer('seed.csv', Buffer.from(`${HEADER}\r\njane@acme.com,Jane,Doe,,New\r\n`)),
+      ACCOUNT,
+      {},
+      { by: 'admin' },
+    );
     const record = await service.commit(
       fileSourceFromBuffer('users.csv', Buffer.from(file)),
       ACCOUNT,
@@ -237,7 +244,7 @@ describe('writeCsvReport and writeJsonReport', () => {
     const records = parseCsv(csv.text);
     expect(records.map((r) => [r[0], r[1], r[3]])).toEqual([
       ['Row', 'Email', 'Outcome'],
-      ['2', 'jane@acme.com', 'created'],
+      ['2', 'jane@acme.com', 'updated'],
       ['3', "'=cmd|calc", 'ignored'],
       ['4', "'@sum@acme.com", 'ignored'],
       ['5', 'bob@acme.com', 'created'],
@@ -252,7 +259,8 @@ describe('writeCsvReport and writeJsonReport', () => {
     const doc = JSON.parse(json.text) as { importId: string; rows: RowResult[] };
     expect(doc.importId).toBe(record._id);
     expect(doc.rows.map((r) => r.row)).toEqual([2, 3, 4, 5, 6]);
-    expect(doc.rows[0]).toMatchObject({ outcome: 'created', notified: 'invitation' });
+    expect(doc.rows[0]).toMatchObject({ outcome: 'updated', changes: { title: { old: null, new: '=1+2' } } });
+    expect(doc.rows[3]).toMatchObject({ outcome: 'created', notified: 'invitation' });
     // JSON keeps the raw values; neutralising is only for spreadsheets.
     expect(doc.rows[1]).toMatchObject({ email: '=cmd|calc', code: 'invalid-email' });
     expect(doc.rows[4]).toMatchObject({ code: 'not-found', action: 'update' });
