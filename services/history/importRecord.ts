@@ -1,4 +1,4 @@
-import type { TextEncoding } from '../import/encoding';
+import type { ImportFileSummary } from '../import/importReader';
 import type { FieldChanges } from '../import/rowDecision';
 import type { ProblemCode, RequestedAction } from '../import/rowRules';
 import type { MappingOverrides } from '../import/columns';
@@ -30,14 +30,7 @@ export interface ImportRecord {
   startedAt?: Date;
   finishedAt?: Date;
   status: ImportStatus;
-  file: {
-    name: string;
-    bytes: number;
-    sha256: string;
-    encoding: TextEncoding;
-    delimiter: string;
-    rows: number;
-  };
+  file: ImportFileSummary;
   columns: Record<string, string>;
   ignoredColumns: string[];
   options: {

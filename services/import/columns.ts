@@ -1,16 +1,8 @@
 import { AppError } from '../errors';
+import { PROFILE_FIELDS } from '../users/userTypes';
 
 /** The fields an import understands, in the order they are shown to the administrator. */
-export const IMPORT_FIELDS = [
-  'email',
-  'firstName',
-  'lastName',
-  'alternateId',
-  'workPhone',
-  'title',
-  'department',
-  'status',
-] as const;
+export const IMPORT_FIELDS = ['email', ...PROFILE_FIELDS, 'status'] as const;
 export type ImportField = (typeof IMPORT_FIELDS)[number];
 
 /** Each field's name as the administrator knows it from the original console's template. */

@@ -10,7 +10,7 @@ import type { ImportHistory } from '../history/importHistory';
 import { newOutboxEntry, OUTBOX_FIELD } from '../notifications/outbox';
 import type { UserDirectory } from '../users/userDirectory';
 import { USERS_COLLECTION, type UserDocument } from '../users/userTypes';
-import { decideInBatches, type PreparedImport } from './importReader';
+import { decideInBatches, summarizeFile, type PreparedImport } from './importReader';
 import { columnHeaders } from './importPlan';
 import type { AppliedRow, Effect, RowDecision } from './rowDecision';
 
@@ -60,7 +60,7 @@ export async function commitImport(
   meta: CommitMeta,
 ): Promise<ImportRecord> {
   const now = new Date();
-  const { layout, options } = prepared;
+  const { options } = prepared;
   await deps.history.create({
     _id: meta.importId,
     accountId: prepared.accountId,
@@ -68,14 +68,7 @@ export async function commitImport(
     createdAt: now,
     startedAt: now,
     status: 'running',
-    file: {
-      name: layout.name,
-      bytes: layout.bytes,
-      sha256: layout.sha256,
-      encoding: layout.encoding,
-      delimiter: layout.delimiter,
-      rows: prepared.dataRows,
-    },
+    file: summarizeFile(prepared),
     columns: columnHeaders(prepared),
     ignoredColumns: prepared.mapping.ignoredColumns,
     options: {

@@ -4,8 +4,7 @@ import type { UserDirectory } from '../users/userDirectory';
 import type { Profile } from '../users/userTypes';
 import { IMPORT_FIELDS } from './columns';
 import { DELIMITER_NAMES } from './delimiter';
-import type { TextEncoding } from './encoding';
-import { decideInBatches, type PreparedImport } from './importReader';
+import { decideInBatches, summarizeFile, type ImportFileSummary, type PreparedImport } from './importReader';
 import type { Effect } from './rowDecision';
 import type { ProblemCode, RequestedAction, RowProblem } from './rowRules';
 
@@ -24,15 +23,7 @@ export interface PlanPreviewRow extends Profile {
 /** What an import would do, computed without writing anything. */
 export interface ImportPlan {
   accountId: string;
-  file: {
-    name: string;
-    bytes: number;
-    sha256: string;
-    encoding: TextEncoding;
-    delimiter: string;
-    delimiterName: string;
-    rows: number;
-  };
+  file: ImportFileSummary & { delimiterName: string };
   columns: Record<string, string>;
   ignoredColumns: string[];
   /** Rows that will be applied, by the User Status they ask for. */
@@ -111,15 +102,7 @@ export async function planImport(
 
   return {
     accountId,
-    file: {
-      name: layout.name,
-      bytes: layout.bytes,
-      sha256: layout.sha256,
-      encoding: layout.encoding,
-      delimiter: layout.delimiter,
-      delimiterName: DELIMITER_NAMES[layout.delimiter],
-      rows: prepared.dataRows,
-    },
+    file: { ...summarizeFile(prepared), delimiterName: DELIMITER_NAMES[layout.delimiter] },
     columns: columnHeaders(prepared),
     ignoredColumns: mapping.ignoredColumns,
     actions,

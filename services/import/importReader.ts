@@ -23,6 +23,21 @@ export interface PreparedImport {
   accountEmails: EmailKeyMap;
 }
 
+/** The file as history and plans describe it. */
+export interface ImportFileSummary {
+  name: string;
+  bytes: number;
+  sha256: string;
+  encoding: FileLayout['encoding'];
+  delimiter: string;
+  rows: number;
+}
+
+export function summarizeFile(prepared: Pick<PreparedImport, 'layout' | 'dataRows'>): ImportFileSummary {
+  const { name, bytes, sha256, encoding, delimiter } = prepared.layout;
+  return { name, bytes, sha256, encoding, delimiter, rows: prepared.dataRows };
+}
+
 /**
  * Reads the file's layout, maps its columns and makes one streaming pass to find, for each email, the row
  * that wins. Writes nothing.
