@@ -1,20 +1,38 @@
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { loadConfig } from '../services/config';
 import { openEnrollmentServices } from '../services/enrollmentServices';
 import { isAppError } from '../services/errors';
 import { createLogger } from '../services/logger';
-import { createHealthServer } from './healthServer';
+import { loadBotSettings } from './botSettings';
+import { EnrollmentBot } from './enrollmentBot';
+import { createHttpServer } from './httpServer';
+import { handleTurnError } from './turnErrors';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const botSettings = loadBotSettings();
   const log = createLogger(config.logLevel);
-  const services = await openEnrollmentServices(config, log);
+  if (!botSettings.authenticated) {
+    log.warn('MicrosoftAppId is not set: the bot accepts unauthenticated requests. Use this only locally.');
+  }
 
-  const server = createHealthServer(async () => {
-    await services.database.db.command({ ping: 1 });
-    return true;
+  const auth = new ConfigurationBotFrameworkAuthentication(botSettings.auth);
+  const adapter = new CloudAdapter(auth);
+  adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
+
+  const services = await openEnrollmentServices(config, log);
+  const bot = new EnrollmentBot();
+
+  const server = createHttpServer({
+    adapter,
+    bot,
+    isReady: async () => {
+      await services.database.db.command({ ping: 1 });
+      return true;
+    },
   });
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
-  log.info('Enrollment Assistant is listening', { port: config.port, engine: services.database.engine });
+  log.info('Enrollment Assistant is listening', { port: config.port, messages: '/api/messages' });
   services.outbox.start(5000);
   log.info('Mail delivery', { via: services.mail.description });
 

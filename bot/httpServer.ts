@@ -1,0 +1,36 @@
+import restify from 'restify';
+import type { ActivityHandler, CloudAdapter } from 'botbuilder';
+
+export interface HttpServerDeps {
+  adapter: CloudAdapter;
+  bot: ActivityHandler;
+  /** True when the database answers. */
+  isReady: () => Promise<boolean>;
+}
+
+const READY_TIMEOUT_MS = 3000;
+
+/** The bot's HTTP surface: the Bot Framework messaging endpoint and the liveness/readiness probes. */
+export function createHttpServer(deps: HttpServerDeps): restify.Server {
+  const server = restify.createServer({ name: 'enrollment-assistant' });
+  server.use(restify.plugins.bodyParser({ maxBodySize: 1024 * 1024 }));
+
+  server.post('/api/messages', async (req, res) => {
+    await deps.adapter.process(req, res, (context) => deps.bot.run(context));
+  });
+
+  server.get('/healthz', async (_req, res) => {
+    res.send(200, { status: 'ok' });
+  });
+
+  server.get('/readyz', async (_req, res) => {
+    // A database that hangs must read as not ready, not as a probe that never answers.
+    const timeout = new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref(),
+    );
+    const ready = await Promise.race([deps.isReady().catch(() => false), timeout]);
+    res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+  });
+
+  return server;
+}

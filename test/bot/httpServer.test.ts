@@ -1,0 +1,167 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import type restify from 'restify';
+import { loadBotSettings } from '../../bot/botSettings';
+import { EnrollmentBot, WELCOME_TEXT } from '../../bot/enrollmentBot';
+import { createHttpServer } from '../../bot/httpServer';
+import { handleTurnError } from '../../bot/turnErrors';
+import { createLogger } from '../../services/logger';
+
+interface Captured {
+  method: string;
+  url: string;
+  body: Record<string, unknown>;
+}
+
+/** A stand-in for the channel's connector on loopback: records what the bot sends to serviceUrl. */
+async function startConnector(): Promise<{ url: string; received: Captured[]; close(): Promise<void> }> {
+  const received: Captured[] = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', url: req.url ?? '', body: JSON.parse(text || '{}') });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `reply-${received.length}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function startBot(env: NodeJS.ProcessEnv, isReady: () => Promise<boolean> = async () => true) {
+  const logLines: string[] = [];
+  const log = createLogger('debug', (line) => logLines.push(line));
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(loadBotSettings(env).auth));
+  adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
+  const server: restify.Server = createHttpServer({ adapter, bot: new EnrollmentBot(), isReady });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    logLines,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+function activity(serviceUrl: string, extra: Record<string, unknown> = {}) {
+  return {
+    type: 'message',
+    id: 'incoming-1',
+    channelId: 'webchat',
+    serviceUrl,
+    from: { id: 'admin-1', name: 'Admin' },
+    recipient: { id: 'bot-1', name: 'Enrollment Assistant' },
+    conversation: { id: 'conv-1' },
+    text: 'hello',
+    ...extra,
+  };
+}
+
+describe('the bot over HTTP', () => {
+  it('answers a message posted to /api/messages by replying to the serviceUrl', async () => {
+    const connector = await startConnector();
+    const bot = await startBot({});
+    try {
+      const response = await fetch(`${bot.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity(connector.url)),
+      });
+      expect(response.status).toBe(200);
+      expect(connector.received).toHaveLength(1);
+      const [reply] = connector.received;
+      expect(reply?.method).toBe('POST');
+      expect(reply?.url).toBe('/v3/conversations/conv-1/activities/incoming-1');
+      expect(reply?.body).toMatchObject({ type: 'message', replyToId: 'incoming-1' });
+      expect(String(reply?.body.text)).toContain(WELCOME_TEXT);
+    } finally {
+      await bot.close();
+      await connector.close();
+    }
+  });
+
+  it('says plainly that a file cannot be imported in chat yet', async () => {
+    const connector = await startConnector();
+    const bot = await startBot({});
+    try {
+      const attachments = [
+        { contentType: 'text/csv', contentUrl: 'data:text/csv;base64,YQ==', name: 'users.csv' },
+      ];
+      await fetch(`${bot.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity(connector.url, { attachments })),
+      });
+      expect(String(connector.received[0]?.body.text)).toMatch(/not available yet.*enroll/s);
+    } finally {
+      await bot.close();
+      await connector.close();
+    }
+  });
+
+  it('refuses a request without a Bot Framework token when an app id is configured', async () => {
+    const connector = await startConnector();
+    const bot = await startBot({
+      MicrosoftAppId: 'b7a3c2d1-0000-4000-8000-000000000001',
+      MicrosoftAppPassword: 'secret',
+    });
+    try {
+      const response = await fetch(`${bot.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity(connector.url)),
+      });
+      expect(response.status).toBe(401);
+      expect(connector.received).toHaveLength(0);
+    } finally {
+      await bot.close();
+      await connector.close();
+    }
+  });
+
+  it('serves /healthz always and /readyz by asking the database', async () => {
+    let ready = true;
+    const bot = await startBot({}, async () => {
+      if (ready) return true;
+      throw new Error('down');
+    });
+    try {
+      expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${bot.url}/readyz`)).status).toBe(200);
+      ready = false;
+      const notReady = await fetch(`${bot.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ status: 'database unreachable' });
+      expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+    } finally {
+      await bot.close();
+    }
+  });
+});
+
+describe('bot settings', () => {
+  it('names the missing password when an app id is set', () => {
+    expect(() => loadBotSettings({ MicrosoftAppId: 'x' })).toThrow(/MicrosoftAppPassword: is required/);
+  });
+
+  it('needs a tenant for a single-tenant bot', () => {
+    expect(() =>
+      loadBotSettings({ MicrosoftAppId: 'x', MicrosoftAppPassword: 'p', MicrosoftAppType: 'SingleTenant' }),
+    ).toThrow(/MicrosoftAppTenantId/);
+  });
+
+  it('runs unauthenticated without an app id', () => {
+    expect(loadBotSettings({})).toEqual({ authenticated: false, auth: {} });
+  });
+});
