@@ -4,6 +4,9 @@ import { IMPORT_ROWS_COLLECTION, IMPORTS_COLLECTION } from '../db/indexes';
 import { AppError } from '../errors';
 import type { ImportRecord, ImportStatus, OutcomeCounts, RowResult, RowResultChunk } from './importRecord';
 
+/** A running import that has not finished a batch for this long is taken to have been interrupted. */
+export const INTERRUPTED_AFTER_MS = 30 * 60 * 1000;
+
 /** A new import id: sortable by time, unguessable, and short enough to type. */
 export function newImportId(now = new Date()): string {
   return `imp_${now.getTime().toString(36)}${randomBytes(5).toString('hex')}`;
@@ -51,7 +54,34 @@ export class ImportHistory {
     };
     for (const [outcome, n] of Object.entries(counts.outcomes)) if (n > 0) inc[`outcomes.${outcome}`] = n;
     for (const [code, n] of Object.entries(counts.problems)) if (n > 0) inc[`problemCounts.${code}`] = n;
-    await this.imports.updateOne({ _id: importId }, { $inc: inc });
+    await this.imports.updateOne(
+      { _id: importId },
+      { $inc: inc, $set: { 'progress.heartbeatAt': new Date() } },
+    );
+  }
+
+  /**
+   * Marks the account's running imports whose heartbeat stopped before `staleBefore` as failed, so history
+   * never shows a crashed import as running for ever. What they applied stays applied and is in their
+   * per-row results; importing the same file again completes the rest without repeating anything.
+   */
+  async markInterrupted(accountId: string, staleBefore: Date): Promise<number> {
+    const result = await this.imports.updateMany(
+      { accountId, status: 'running', 'progress.heartbeatAt': { $lt: staleBefore } },
+      {
+        $set: {
+          status: 'failed',
+          finishedAt: new Date(),
+          error: {
+            code: 'interrupted',
+            message:
+              'The import stopped before it finished (the process ended). Rows already applied are listed in ' +
+              'its report; import the same file again to apply the rest.',
+          },
+        },
+      },
+    );
+    return result.modifiedCount;
   }
 
   async finish(
@@ -71,8 +101,9 @@ export class ImportHistory {
     return record;
   }
 
-  /** The account's imports, newest first. */
+  /** The account's imports, newest first; imports interrupted by a crash are shown as failed. */
   async list(accountId: string, limit = 50, skip = 0): Promise<ImportRecord[]> {
+    await this.markInterrupted(accountId, new Date(Date.now() - INTERRUPTED_AFTER_MS));
     return this.imports.find({ accountId }).sort({ createdAt: -1 }).skip(skip).limit(limit).toArray();
   }
 

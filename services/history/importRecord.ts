@@ -42,7 +42,8 @@ export interface ImportRecord {
   problemCounts: Partial<Record<ProblemCode, number>>;
   invitations: number;
   activationNotices: number;
-  progress: { rowsDone: number; batchesDone: number };
+  /** `heartbeatAt` moves with every batch: a running import whose heartbeat stopped was interrupted. */
+  progress: { rowsDone: number; batchesDone: number; heartbeatAt: Date };
   error?: { code: string; message: string };
 }
 

@@ -80,7 +80,7 @@ export async function commitImport(
     problemCounts: {},
     invitations: 0,
     activationNotices: 0,
-    progress: { rowsDone: 0, batchesDone: 0 },
+    progress: { rowsDone: 0, batchesDone: 0, heartbeatAt: now },
   });
 
   try {

@@ -264,3 +264,36 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   for await (const item of items) out.push(item);
   return out;
 }
+
+describe('an interrupted import', () => {
+  it('is shown as failed once its heartbeat stops, and importing the file again completes the rest', async () => {
+    const source = csv('a@acme.com,A,A,,,,,New', 'b@acme.com,B,B,,,,,New');
+    const record = await service.commit(source, ACCOUNT, {}, { by: 'admin' });
+    // Simulate a process that died mid-import: still "running", last heartbeat an hour ago, one user missing.
+    await t.db
+      .collection('imports')
+      .updateOne(
+        { _id: record._id as never },
+        { $set: { status: 'running', 'progress.heartbeatAt': new Date(Date.now() - 60 * 60 * 1000) } },
+      );
+    await users().deleteOne({ email: 'b@acme.com' });
+    const fresh = await importRows(['c@acme.com,C,C,,,,,New']);
+    await t.db
+      .collection('imports')
+      .updateOne(
+        { _id: fresh._id as never },
+        { $set: { status: 'running', 'progress.heartbeatAt': new Date() } },
+      );
+
+    const list = await service.history.list(ACCOUNT);
+    expect(list.find((r) => r._id === record._id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'interrupted' },
+    });
+    expect(list.find((r) => r._id === fresh._id)?.status).toBe('running');
+
+    const again = await service.commit(source, ACCOUNT, {}, { by: 'admin' });
+    expect(again.outcomes).toMatchObject({ created: 1, unchanged: 1 });
+    expect(again.invitations).toBe(1);
+  });
+});

@@ -291,7 +291,7 @@ describe('ImportHistory', () => {
       problemCounts: {},
       invitations: 0,
       activationNotices: 0,
-      progress: { rowsDone: 0, batchesDone: 0 },
+      progress: { rowsDone: 0, batchesDone: 0, heartbeatAt: new Date() },
       ...rest,
     };
   }
