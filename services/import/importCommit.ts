@@ -83,10 +83,10 @@ export async function commitImport(
     progress: { rowsDone: 0, batchesDone: 0, heartbeatAt: now },
   });
 
+  const batches = decideInBatches(deps.directory, prepared, meta.batchSize ?? DEFAULT_BATCH_SIZE);
   try {
     let seq = 0;
     let rowsDone = 0;
-    const batches = decideInBatches(deps.directory, prepared, meta.batchSize ?? DEFAULT_BATCH_SIZE);
     // Parse and decide the next batch while the database applies this one: rows are unique per email by
     // now, so no batch depends on the writes of another.
     let next = batches.next();
@@ -100,7 +100,6 @@ export async function commitImport(
       rowsDone += results.length;
       await meta.onProgress?.({ rowsDone, totalRows: prepared.dataRows });
     }
-    await batches.return(undefined);
     await deps.history.finish(meta.importId, 'completed');
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -109,6 +108,9 @@ export async function commitImport(
       message: (err as Error).message,
     });
     throw err;
+  } finally {
+    // Closes the file stream whether the import finished or failed part-way.
+    await batches.return(undefined).catch(() => undefined);
   }
   return deps.history.get(meta.importId);
 }
