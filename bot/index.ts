@@ -4,9 +4,20 @@ import { openEnrollmentServices } from '../services/enrollmentServices';
 import { isAppError } from '../services/errors';
 import { createLogger } from '../services/logger';
 import { loadBotSettings } from './botSettings';
+import { loadAccessSettings } from './access/accountAccess';
+import { downloadAttachment, pickUserFile } from './attachments/attachmentDownloader';
 import { EnrollmentBot } from './enrollmentBot';
 import { createHttpServer } from './httpServer';
 import { handleTurnError } from './turnErrors';
+
+/** Where channels serve uploaded files from (Bot Framework, Teams/SharePoint). */
+const ALLOWED_ATTACHMENT_HOSTS = [
+  '*.botframework.com',
+  'smba.trafficmanager.net',
+  '*.smba.trafficmanager.net',
+  '*.sharepoint.com',
+  '*.blob.core.windows.net',
+];
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,7 +32,19 @@ async function main(): Promise<void> {
   adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
 
   const services = await openEnrollmentServices(config, log);
-  const bot = new EnrollmentBot();
+  const access = loadAccessSettings();
+  if (access.admins.size === 0)
+    log.warn('ADMINS is empty: nobody can import until administrators are configured.');
+  const bot = new EnrollmentBot({
+    access,
+    receiveFile: async (attachments) =>
+      downloadAttachment(pickUserFile(attachments), {
+        maxBytes: config.maxFileBytes,
+        allowedHosts: ALLOWED_ATTACHMENT_HOSTS,
+        allowLoopbackHttp: !botSettings.authenticated,
+      }),
+    plan: (source, accountId) => services.imports.plan(source, accountId),
+  });
 
   const server = createHttpServer({
     adapter,

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type restify from 'restify';
+import { loadAccessSettings } from '../../bot/access/accountAccess';
 import { loadBotSettings } from '../../bot/botSettings';
 import { EnrollmentBot, WELCOME_TEXT } from '../../bot/enrollmentBot';
 import { createHttpServer } from '../../bot/httpServer';
@@ -44,7 +45,16 @@ async function startBot(env: NodeJS.ProcessEnv, isReady: () => Promise<boolean> 
   const log = createLogger('debug', (line) => logLines.push(line));
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(loadBotSettings(env).auth));
   adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
-  const server: restify.Server = createHttpServer({ adapter, bot: new EnrollmentBot(), isReady });
+  const bot = new EnrollmentBot({
+    access: loadAccessSettings({ ADMINS: 'admin-1' }),
+    receiveFile: async () => {
+      throw new Error('no file is downloaded in these tests');
+    },
+    plan: async () => {
+      throw new Error('no plan is made in these tests');
+    },
+  });
+  const server: restify.Server = createHttpServer({ adapter, bot, isReady });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -91,7 +101,7 @@ describe('the bot over HTTP', () => {
     }
   });
 
-  it('says plainly that a file cannot be imported in chat yet', async () => {
+  it('refuses a file from someone who is not an administrator', async () => {
     const connector = await startConnector();
     const bot = await startBot({});
     try {
@@ -101,9 +111,10 @@ describe('the bot over HTTP', () => {
       await fetch(`${bot.url}/api/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(activity(connector.url, { attachments })),
+        body: JSON.stringify(activity(connector.url, { attachments, from: { id: 'intruder', name: 'Eve' } })),
       });
-      expect(String(connector.received[0]?.body.text)).toMatch(/not available yet.*enroll/s);
+      expect(connector.received).toHaveLength(1);
+      expect(String(connector.received[0]?.body.text)).toMatch(/only the administrators/);
     } finally {
       await bot.close();
       await connector.close();
