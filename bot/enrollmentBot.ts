@@ -1,4 +1,5 @@
 import { ActivityHandler, type TurnContext } from 'botbuilder';
+import { isAppError, type AppError } from '../services/errors';
 import type { FileSource } from '../services/import/fileSource';
 import type { ImportPlan } from '../services/import/importPlan';
 import { isAdministrator, resolveAccount, type AccessSettings } from './access/accountAccess';
@@ -74,11 +75,6 @@ export class EnrollmentBot extends ActivityHandler {
   }
 }
 
-function isExplained(err: unknown): err is Error {
-  const code = (err as { code?: unknown }).code;
-  return (
-    err instanceof Error &&
-    typeof code === 'string' &&
-    (code.startsWith('file-') || code.startsWith('attachment-') || code === 'mapping-invalid')
-  );
+function isExplained(err: unknown): err is AppError {
+  return isAppError(err) && (err.code.startsWith('file-') || err.code.startsWith('attachment-'));
 }

@@ -17,6 +17,12 @@ export type ErrorCode =
   | 'db-unavailable'
   | 'embedded-db-failed'
   | 'mail-failed'
+  | 'attachment-missing'
+  | 'attachment-not-allowed'
+  | 'attachment-unsupported'
+  | 'attachment-too-large'
+  | 'attachment-failed'
+  | 'attachment-multiple'
   | 'usage';
 
 /** An error whose message is written for the administrator and whose code is stable. */

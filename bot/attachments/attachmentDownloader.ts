@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { z } from 'zod';
+import { AppError } from '../../services/errors';
 import { fileSourceFromBuffer, type FileSource } from '../../services/import/fileSource';
 
 /**
@@ -27,13 +28,11 @@ export type AttachmentErrorCode =
   | 'attachment-multiple';
 
 /** An attachment problem, with a message written for the administrator who sent the file. */
-export class AttachmentError extends Error {
-  constructor(
-    readonly code: AttachmentErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+export class AttachmentError extends AppError {
+  declare readonly code: AttachmentErrorCode;
+
+  constructor(code: AttachmentErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
     this.name = 'AttachmentError';
   }
 }
