@@ -84,7 +84,7 @@ async function findGo(): Promise<string> {
   throw new AppError(
     'embedded-db-failed',
     'No embedded database is available: MongoDB could not be downloaded and Go, needed to build FerretDB, ' +
-      'was not found. Install Go 1.22+ or set MONGODB_URI to a MongoDB server.',
+      'was not found. Install Go 1.24+ or set MONGODB_URI to a MongoDB server.',
   );
 }
 
