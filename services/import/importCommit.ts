@@ -10,7 +10,7 @@ import type { ImportHistory } from '../history/importHistory';
 import { newOutboxEntry, OUTBOX_FIELD } from '../notifications/outbox';
 import type { UserDirectory } from '../users/userDirectory';
 import { USERS_COLLECTION, type UserDocument } from '../users/userTypes';
-import { decideInBatches, summarizeFile, type PreparedImport } from './importReader';
+import { DEFAULT_BATCH_SIZE, decideInBatches, summarizeFile, type PreparedImport } from './importReader';
 import { columnHeaders } from './importPlan';
 import type { AppliedRow, Effect, RowDecision } from './rowDecision';
 
@@ -19,9 +19,6 @@ import type { AppliedRow, Effect, RowDecision } from './rowDecision';
  * that costs MongoDB nothing measurable.
  */
 const UPDATES_PER_COMMAND = 50;
-
-/** Rows per batch: large enough to amortise round trips, small enough that a batch's results stay small. */
-export const DEFAULT_BATCH_SIZE = 2500;
 
 const OUTCOME_OF: Record<Effect, Outcome> = {
   create: 'created',

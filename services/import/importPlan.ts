@@ -4,7 +4,13 @@ import type { UserDirectory } from '../users/userDirectory';
 import type { Profile } from '../users/userTypes';
 import { IMPORT_FIELDS } from './columns';
 import { DELIMITER_NAMES } from './delimiter';
-import { decideInBatches, summarizeFile, type ImportFileSummary, type PreparedImport } from './importReader';
+import {
+  DEFAULT_BATCH_SIZE,
+  decideInBatches,
+  summarizeFile,
+  type ImportFileSummary,
+  type PreparedImport,
+} from './importReader';
 import type { Effect } from './rowDecision';
 import type { ProblemCode, RequestedAction, RowProblem } from './rowRules';
 
@@ -47,7 +53,7 @@ export async function planImport(
   directory: UserDirectory,
   history: ImportHistory,
   prepared: PreparedImport,
-  batchSize = 2500,
+  batchSize = DEFAULT_BATCH_SIZE,
 ): Promise<ImportPlan> {
   const actions: Record<RequestedAction, number> = { new: 0, update: 0, delete: 0, activate: 0 };
   const effects: Record<Effect, number> = { create: 0, update: 0, delete: 0, activate: 0, unchanged: 0 };

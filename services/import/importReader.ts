@@ -23,6 +23,9 @@ export interface PreparedImport {
   accountEmails: EmailKeyMap;
 }
 
+/** Rows per batch: large enough to amortise round trips, small enough that a batch's results stay small. */
+export const DEFAULT_BATCH_SIZE = 2500;
+
 /** The file as history and plans describe it. */
 export interface ImportFileSummary {
   name: string;

@@ -29,15 +29,13 @@ export class ImportService {
     this.history = new ImportHistory(db);
   }
 
+  private prepare(source: FileSource, accountId: string, options: ImportOptions) {
+    return prepareImport(this.directory, source, accountId, options, this.settings.maxFileBytes);
+  }
+
   /** What importing `source` into the account would do. Nothing is written. */
   async plan(source: FileSource, accountId: string, options: ImportOptions = {}): Promise<ImportPlan> {
-    const prepared = await prepareImport(
-      this.directory,
-      source,
-      accountId,
-      options,
-      this.settings.maxFileBytes,
-    );
+    const prepared = await this.prepare(source, accountId, options);
     return planImport(this.directory, this.history, prepared, this.settings.batchSize);
   }
 
@@ -48,13 +46,7 @@ export class ImportService {
     options: ImportOptions,
     meta: { by: string; importId?: string; onProgress?: (p: CommitProgress) => void | Promise<void> },
   ): Promise<ImportRecord> {
-    const prepared = await prepareImport(
-      this.directory,
-      source,
-      accountId,
-      options,
-      this.settings.maxFileBytes,
-    );
+    const prepared = await this.prepare(source, accountId, options);
     return commitImport({ db: this.db, directory: this.directory, history: this.history }, prepared, {
       importId: meta.importId ?? newImportId(),
       by: meta.by,
