@@ -3,6 +3,16 @@ import { USERS_COLLECTION } from '../users/userTypes';
 
 export const IMPORTS_COLLECTION = 'imports';
 export const IMPORT_ROWS_COLLECTION = 'importRows';
+/** Uploaded files kept for planning and for the background import (metadata; bytes are in chunks). */
+export const UPLOADS_COLLECTION = 'uploads';
+export const UPLOAD_CHUNKS_COLLECTION = 'uploadChunks';
+/** Confirmed imports waiting for, or held by, a worker under a lease. */
+export const IMPORT_JOBS_COLLECTION = 'importJobs';
+/** Microsoft Teams tenants linked to accounts, and administrators added at run time. */
+export const ACCOUNT_TENANTS_COLLECTION = 'accountTenants';
+export const ACCOUNT_ADMINS_COLLECTION = 'accountAdmins';
+/** Small named values the instances share, such as the report-link signing key. */
+export const SETTINGS_COLLECTION = 'settings';
 
 /** The indexes of each collection, by collection name. */
 export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
@@ -17,6 +27,19 @@ export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
     { key: { accountId: 1, 'file.sha256': 1 }, name: 'account_sha256' },
   ],
   [IMPORT_ROWS_COLLECTION]: [{ key: { importId: 1, seq: 1 }, name: 'import_seq_unique', unique: true }],
+  [UPLOADS_COLLECTION]: [{ key: { expiresAt: 1 }, name: 'expires' }],
+  [UPLOAD_CHUNKS_COLLECTION]: [{ key: { uploadId: 1, seq: 1 }, name: 'upload_seq_unique', unique: true }],
+  [IMPORT_JOBS_COLLECTION]: [
+    // activeKey is the account id while a job is queued or running and the job's own id afterwards, so a
+    // unique index admits one active import per account without partial indexes or transactions.
+    { key: { activeKey: 1 }, name: 'one_active_import_per_account', unique: true },
+    { key: { status: 1, leaseUntil: 1 }, name: 'status_lease' },
+    { key: { accountId: 1, createdAt: -1 }, name: 'account_created' },
+  ],
+  [ACCOUNT_TENANTS_COLLECTION]: [{ key: { accountId: 1 }, name: 'account' }],
+  [ACCOUNT_ADMINS_COLLECTION]: [
+    { key: { accountId: 1, principal: 1 }, name: 'account_principal_unique', unique: true },
+  ],
 };
 
 /**
