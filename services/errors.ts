@@ -14,6 +14,12 @@ export type ErrorCode =
   | 'option-invalid'
   | 'import-not-found'
   | 'import-not-committable'
+  /** The account already has an import queued or running; details.jobId names it. */
+  | 'import-busy'
+  /** A commit stopped between batches on request (shutdown, lost lease); its record stays resumable. */
+  | 'import-stopped'
+  /** A stored upload is missing, expired or belongs to another account. */
+  | 'upload-not-found'
   | 'db-unavailable'
   | 'embedded-db-failed'
   | 'mail-failed'
