@@ -1,12 +1,7 @@
 import { MongoBulkWriteError, ObjectId, type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb';
-import {
-  emptyOutcomes,
-  type ImportRecord,
-  type Outcome,
-  type OutcomeCounts,
-  type RowResult,
-} from '../history/importRecord';
-import type { ImportHistory } from '../history/importHistory';
+import { AppError } from '../errors';
+import { emptyOutcomes, type ImportRecord, type Outcome, type RowResult } from '../history/importRecord';
+import { countResults, type ImportHistory } from '../history/importHistory';
 import { newOutboxEntry, OUTBOX_FIELD } from '../notifications/outbox';
 import type { UserDirectory } from '../users/userDirectory';
 import { USERS_COLLECTION, type UserDocument } from '../users/userTypes';
@@ -43,22 +38,122 @@ export interface CommitMeta {
   importId: string;
   by: string;
   batchSize?: number;
+  /**
+   * Called once when the import starts (with the rows already done, 0 unless resumed) and after every
+   * batch. An error thrown here fails the import like any other.
+   */
   onProgress?: (progress: CommitProgress) => void | Promise<void>;
+  /**
+   * Continue the import `importId` if its record exists already (a crashed or stopped worker's) instead of
+   * failing on the duplicate id. A completed one is returned as it is. Without an existing record the import
+   * simply starts.
+   */
+  resume?: boolean;
+  /**
+   * Checked between batches: once aborted, the commit stops with {@link AppError} `import-stopped` and
+   * leaves the record running (not failed), so a later commit with `resume` picks it up where it stopped.
+   */
+  signal?: AbortSignal;
+}
+
+function stopped(importId: string): AppError {
+  return new AppError(
+    'import-stopped',
+    `Import ${importId} was stopped between two batches; it will continue where it stopped.`,
+    { importId },
+  );
 }
 
 /**
  * Applies a prepared import in batches and records it with a result for every row. Each write is keyed by
  * the user's email within the account and guarded by the state it expects, so re-applying a batch changes
  * nothing twice and never queues a second message.
+ *
+ * Resuming (`meta.resume`) skips the rows that already have results: batches are deterministic partitions
+ * of the same bytes (checked by sha256), so the first `progress.rowsDone` rows of the file are exactly
+ * those. Rows of a batch that was applied but whose results were not recorded before the crash are decided
+ * again against the current state. Their writes are already in the database, so they come out as
+ * `unchanged` (a Delete as `ignored`/not-found, the user being deleted already) and queue nothing, an outbox
+ * entry being written only with the change that causes it: nothing is applied twice, but those rows report
+ * that rather than what the crashed run did.
  */
 export async function commitImport(
   deps: CommitDeps,
   prepared: PreparedImport,
   meta: CommitMeta,
 ): Promise<ImportRecord> {
+  const existing = meta.resume ? await deps.history.find(meta.importId) : null;
+  if (
+    existing &&
+    (existing.accountId !== prepared.accountId || existing.file.sha256 !== summarizeFile(prepared).sha256)
+  ) {
+    throw new AppError(
+      'import-not-committable',
+      `Import ${meta.importId} was started with a different file or account, so it cannot be continued with this one.`,
+      { importId: meta.importId },
+    );
+  }
+  if (existing?.status === 'completed') return existing;
+  if (meta.signal?.aborted) throw stopped(meta.importId);
+  let progress = { rowsDone: 0, batchesDone: 0 };
+  if (existing) {
+    const reopened = await deps.history.reopen(meta.importId);
+    if (!reopened) throw new AppError('import-not-found', `There is no import with id ${meta.importId}.`);
+    if (reopened.status === 'completed') return reopened;
+    progress = reopened.progress;
+  } else {
+    await createRecord(deps.history, prepared, meta);
+  }
+
+  const batches = decideInBatches(deps.directory, prepared, meta.batchSize ?? DEFAULT_BATCH_SIZE);
+  try {
+    let seq = progress.batchesDone;
+    let rowsDone = progress.rowsDone;
+    let toSkip = progress.rowsDone;
+    await meta.onProgress?.({ rowsDone, totalRows: prepared.dataRows });
+    // Parse and decide the next batch while the database applies this one: rows are unique per email by
+    // now, so no batch depends on the writes of another.
+    let next = batches.next();
+    for (;;) {
+      const current = await next;
+      if (current.done) break;
+      next = batches.next();
+      next.catch(() => undefined); // its failure is handled when it is awaited above
+      let batch = current.value;
+      if (toSkip > 0) {
+        // Skipped by rows rather than batches, so a resume under another batch size still lines up.
+        const skipped = Math.min(toSkip, batch.length);
+        toSkip -= skipped;
+        batch = batch.slice(skipped);
+        if (batch.length === 0) continue;
+      }
+      if (meta.signal?.aborted) throw stopped(meta.importId);
+      const results = await applyBatch(deps.db, prepared.accountId, meta.importId, batch);
+      await deps.history.recordBatch(meta.importId, seq++, results, countResults(results));
+      rowsDone += results.length;
+      await meta.onProgress?.({ rowsDone, totalRows: prepared.dataRows });
+    }
+    await deps.history.finish(meta.importId, 'completed');
+  } catch (err) {
+    // A stop is not a failure: the record stays running for the commit that resumes it.
+    if (err instanceof AppError && err.code === 'import-stopped') throw err;
+    const code = (err as { code?: unknown }).code;
+    await deps.history.finish(meta.importId, 'failed', {
+      code: typeof code === 'string' ? code : 'import-failed',
+      message: (err as Error).message,
+    });
+    throw err;
+  } finally {
+    // Closes the file stream whether the import finished or failed part-way.
+    await batches.return(undefined).catch(() => undefined);
+  }
+  return deps.history.get(meta.importId);
+}
+
+async function createRecord(history: ImportHistory, prepared: PreparedImport, meta: CommitMeta) {
   const now = new Date();
   const { options } = prepared;
-  await deps.history.create({
+  await history.create({
     _id: meta.importId,
     accountId: prepared.accountId,
     by: meta.by,
@@ -79,51 +174,6 @@ export async function commitImport(
     activationNotices: 0,
     progress: { rowsDone: 0, batchesDone: 0, heartbeatAt: now },
   });
-
-  const batches = decideInBatches(deps.directory, prepared, meta.batchSize ?? DEFAULT_BATCH_SIZE);
-  try {
-    let seq = 0;
-    let rowsDone = 0;
-    // Parse and decide the next batch while the database applies this one: rows are unique per email by
-    // now, so no batch depends on the writes of another.
-    let next = batches.next();
-    for (;;) {
-      const current = await next;
-      if (current.done) break;
-      next = batches.next();
-      next.catch(() => undefined); // its failure is handled when it is awaited above
-      const results = await applyBatch(deps.db, prepared.accountId, meta.importId, current.value);
-      await deps.history.recordBatch(meta.importId, seq++, results, tally(results));
-      rowsDone += results.length;
-      await meta.onProgress?.({ rowsDone, totalRows: prepared.dataRows });
-    }
-    await deps.history.finish(meta.importId, 'completed');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    await deps.history.finish(meta.importId, 'failed', {
-      code: typeof code === 'string' ? code : 'import-failed',
-      message: (err as Error).message,
-    });
-    throw err;
-  } finally {
-    // Closes the file stream whether the import finished or failed part-way.
-    await batches.return(undefined).catch(() => undefined);
-  }
-  return deps.history.get(meta.importId);
-}
-
-function tally(results: RowResult[]) {
-  const outcomes: OutcomeCounts = emptyOutcomes();
-  const problems: Record<string, number> = {};
-  let invitations = 0;
-  let activationNotices = 0;
-  for (const result of results) {
-    outcomes[result.outcome]++;
-    if (result.code) problems[result.code] = (problems[result.code] ?? 0) + 1;
-    if (result.notified === 'invitation') invitations++;
-    if (result.notified === 'activation') activationNotices++;
-  }
-  return { outcomes, problems, invitations, activationNotices };
 }
 
 interface PlannedWrite {

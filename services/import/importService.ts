@@ -3,7 +3,7 @@ import type { ImportRecord } from '../history/importRecord';
 import { ImportHistory, newImportId } from '../history/importHistory';
 import { UserDirectory } from '../users/userDirectory';
 import type { FileSource } from './fileSource';
-import { commitImport, type CommitProgress } from './importCommit';
+import { commitImport, type CommitMeta } from './importCommit';
 import type { ImportOptions } from './importOptions';
 import { planImport, type ImportPlan } from './importPlan';
 import { prepareImport } from './importReader';
@@ -39,19 +39,29 @@ export class ImportService {
     return planImport(this.directory, this.history, prepared, this.settings.batchSize);
   }
 
-  /** Imports `source` into the account and returns the finished import record. */
+  /**
+   * Imports `source` into the account and returns the finished import record. With `resume`, an import
+   * `importId` that was interrupted continues where it stopped and a completed one is returned at once
+   * (the file is not even read); see {@link CommitMeta}.
+   */
   async commit(
     source: FileSource,
     accountId: string,
     options: ImportOptions,
-    meta: { by: string; importId?: string; onProgress?: (p: CommitProgress) => void | Promise<void> },
+    meta: Pick<CommitMeta, 'by' | 'onProgress' | 'resume' | 'signal'> & { importId?: string },
   ): Promise<ImportRecord> {
+    if (meta.resume && meta.importId) {
+      const existing = await this.history.find(meta.importId);
+      if (existing?.status === 'completed' && existing.accountId === accountId) return existing;
+    }
     const prepared = await this.prepare(source, accountId, options);
     return commitImport({ db: this.db, directory: this.directory, history: this.history }, prepared, {
       importId: meta.importId ?? newImportId(),
       by: meta.by,
       batchSize: this.settings.batchSize,
       onProgress: meta.onProgress,
+      resume: meta.resume,
+      signal: meta.signal,
     });
   }
 }
