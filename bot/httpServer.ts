@@ -6,6 +6,8 @@ export interface HttpServerDeps {
   bot: ActivityHandler;
   /** True when the database answers. */
   isReady: () => Promise<boolean>;
+  /** Mounts further routes (such as the report downloads) after the built-in ones. */
+  registerRoutes?: (server: restify.Server) => void;
 }
 
 const READY_TIMEOUT_MS = 3000;
@@ -32,5 +34,6 @@ export function createHttpServer(deps: HttpServerDeps): restify.Server {
     res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
   });
 
+  deps.registerRoutes?.(server);
   return server;
 }

@@ -57,6 +57,25 @@ const configSchema = z.object({
     .transform((v) => (v === undefined ? 3978 : Number(v)))
     .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'must be a whole number from 0 to 65535'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  PUBLIC_URL: optionalString
+    .refine(
+      (v) => v === undefined || URL.canParse(v),
+      'must be an absolute URL such as https://bot.example.com',
+    )
+    .refine((v) => v === undefined || /^https?:\/\//i.test(v), 'must be an http or https URL')
+    .refine((v) => v === undefined || !/[?#]/.test(v), 'must not have a query or fragment')
+    // Links are built as publicUrl + '/reports/…', so a trailing slash would double up.
+    .transform((v) => v?.replace(/\/+$/, '')),
+  REPORT_LINK_SECRET: optionalString.refine(
+    (v) => v === undefined || v.length >= 32,
+    'must be at least 32 characters',
+  ),
+  REPORT_LINK_TTL: optionalString
+    .transform((v) => (v === undefined ? 72 : Number(v)))
+    .refine(
+      (n) => Number.isInteger(n) && n >= 1 && n <= 720,
+      'must be a whole number of hours from 1 to 720',
+    ),
 });
 
 /** The validated settings the whole product runs with. */
@@ -73,6 +92,12 @@ export interface Config {
   maxFileBytes: number;
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The address administrators' browsers reach the bot at, without a trailing slash; report links use it. */
+  publicUrl: string;
+  /** The report-link signing key when configured; otherwise the secret shared through the database is used. */
+  reportLinkSecret: string | undefined;
+  /** How long a report link works, in hours. */
+  reportLinkTtlHours: number;
 }
 
 /**
@@ -101,5 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: c.MAX_FILE_SIZE,
     port: c.PORT,
     logLevel: c.LOG_LEVEL,
+    publicUrl: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    reportLinkSecret: c.REPORT_LINK_SECRET,
+    reportLinkTtlHours: c.REPORT_LINK_TTL,
   };
 }

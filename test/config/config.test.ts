@@ -29,7 +29,14 @@ describe('loadConfig defaults', () => {
       maxFileBytes: 20971520,
       port: 3978,
       logLevel: 'info',
+      publicUrl: 'http://localhost:3978',
+      reportLinkSecret: undefined,
+      reportLinkTtlHours: 72,
     });
+  });
+
+  it('defaults PUBLIC_URL to localhost on the configured port', () => {
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
   });
 
   it('resolves DATA_DIR and CACHE_DIR to absolute paths', () => {
@@ -96,6 +103,29 @@ describe('loadConfig values', () => {
     );
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
   });
+
+  it('reads the report link settings', () => {
+    const secret = 'x'.repeat(32);
+    expect(
+      loadConfig({
+        PUBLIC_URL: ' https://bot.example.com/enroll/ ',
+        REPORT_LINK_SECRET: secret,
+        REPORT_LINK_TTL: '24',
+      }),
+    ).toMatchObject({
+      publicUrl: 'https://bot.example.com/enroll',
+      reportLinkSecret: secret,
+      reportLinkTtlHours: 24,
+    });
+    expect(loadConfig({ PUBLIC_URL: 'http://10.0.0.5:3978' }).publicUrl).toBe('http://10.0.0.5:3978');
+    expect(loadConfig({ REPORT_LINK_TTL: '1' }).reportLinkTtlHours).toBe(1);
+    expect(loadConfig({ REPORT_LINK_TTL: '720' }).reportLinkTtlHours).toBe(720);
+    expect(loadConfig({ PUBLIC_URL: '', REPORT_LINK_SECRET: ' ', REPORT_LINK_TTL: '' })).toMatchObject({
+      publicUrl: 'http://localhost:3978',
+      reportLinkSecret: undefined,
+      reportLinkTtlHours: 72,
+    });
+  });
 });
 
 describe('loadConfig errors', () => {
@@ -127,6 +157,14 @@ describe('loadConfig errors', () => {
     ['EMBEDDED_DB', 'sqlite', /EMBEDDED_DB: .*"auto"\|"mongodb"\|"ferretdb"/],
     ['MAIL_FROM', 'nobody', /MAIL_FROM: must be an address/],
     ['DATA_DIR', '   ', /DATA_DIR: must not be empty/],
+    ['PUBLIC_URL', 'bot.example.com', /PUBLIC_URL: must be an absolute URL/],
+    ['PUBLIC_URL', 'ftp://bot.example.com', /PUBLIC_URL: must be an http or https URL/],
+    ['PUBLIC_URL', 'https://bot.example.com/?x=1', /PUBLIC_URL: must not have a query or fragment/],
+    ['REPORT_LINK_SECRET', 'too-short', /REPORT_LINK_SECRET: must be at least 32 characters/],
+    ['REPORT_LINK_TTL', '0', /REPORT_LINK_TTL: must be a whole number of hours from 1 to 720/],
+    ['REPORT_LINK_TTL', '721', /REPORT_LINK_TTL: must be a whole number of hours/],
+    ['REPORT_LINK_TTL', '1.5', /REPORT_LINK_TTL: must be a whole number of hours/],
+    ['REPORT_LINK_TTL', 'three days', /REPORT_LINK_TTL: must be a whole number of hours/],
   ])('rejects %s=%j, naming the setting', (setting, value, pattern) => {
     const error = configError({ [setting]: value });
     expect(error.message).toMatch(/^Invalid configuration:\n {2}/);
@@ -160,6 +198,7 @@ describe('loadConfig errors', () => {
   it('does not echo the offending secret-bearing value back', () => {
     const error = configError({ SMTP_URL: 'http://user:hunter2@mail.example.com' });
     expect(error.message).not.toContain('hunter2');
+    expect(configError({ REPORT_LINK_SECRET: 'hunter2-short' }).message).not.toContain('hunter2');
   });
 
   // An empty PORT (as `PORT=` in a compose or .env file leaves it) must not coerce to 0, which would make
