@@ -1,3 +1,4 @@
+import type { AccountAdmin, TenantLink } from '../services/accounts/accountDirectory';
 import type { ImportRecord } from '../services/history/importRecord';
 import type { ImportPlan } from '../services/import/importPlan';
 import { actionLabel } from '../services/import/rowRules';
@@ -104,4 +105,29 @@ export function importText(record: ImportRecord): string {
     `  created ${o.created}, updated ${o.updated}, activated ${o.activated}, deleted ${o.deleted}, unchanged ${o.unchanged}, ignored ${o.ignored}, failed ${o.failed}`,
     `  ${plural(record.invitations, 'invitation')} and ${plural(record.activationNotices, 'activation notice')} queued`,
   ].join('\n');
+}
+
+/** One stored administrator as the CLI prints it with --json. */
+export function adminJson(admin: AccountAdmin) {
+  return { principal: admin.principal, addedAt: admin.addedAt, addedBy: admin.addedBy };
+}
+
+/** One stored administrator as a tab-separated line: principal, when added, by whom. */
+export function adminText(admin: AccountAdmin): string {
+  return `${admin.principal}\t${admin.addedAt.toISOString()}\t${admin.addedBy}`;
+}
+
+/** One stored tenant link as the CLI prints it with --json. */
+export function tenantJson(link: TenantLink) {
+  return {
+    tenantId: link.tenantId,
+    accountId: link.accountId,
+    linkedAt: link.linkedAt,
+    linkedBy: link.linkedBy,
+  };
+}
+
+/** One stored tenant link as a tab-separated line: tenant, account, when linked, by whom. */
+export function tenantText(link: TenantLink): string {
+  return `${link.tenantId}\t${link.accountId}\t${link.linkedAt.toISOString()}\t${link.linkedBy}`;
 }

@@ -11,7 +11,17 @@ import {
   type ImportOptions,
 } from '../services/import/importOptions';
 import { createLogger } from '../services/logger';
-import { importJson, importText, planJson, planText, userJson } from './cliOutput';
+import {
+  adminJson,
+  adminText,
+  importJson,
+  importText,
+  planJson,
+  planText,
+  tenantJson,
+  tenantText,
+  userJson,
+} from './cliOutput';
 
 /** Where one run of the command line reads its settings from and writes its output to. */
 export interface EnrollCliIo {
@@ -28,10 +38,24 @@ Commands:
   history --account <id> [--limit N] [--json]
   show <importId> [--json]
   report <importId> --format csv|json
-  users --account <id> [--include-deleted] [--json]`;
+  users --account <id> [--include-deleted] [--json]
+  admins add <principal> --account <id> [--as <admin>] [--json]
+  admins remove <principal> --account <id> [--json]
+  admins list --account <id> [--json]
+  tenants link <tenantId> --account <id> [--as <admin>] [--json]
+  tenants unlink <tenantId> [--json]
+  tenants list [--account <id>] [--json]
 
-const COMMANDS = ['import', 'history', 'show', 'report', 'users'] as const;
+A <principal> is a Microsoft Teams user's Entra object id, a channel user id or an email.`;
+
+const COMMANDS = ['import', 'history', 'show', 'report', 'users', 'admins', 'tenants'] as const;
 type Command = (typeof COMMANDS)[number];
+
+/** The second word of the commands that have one, checked with the command before connecting. */
+const SUBCOMMANDS: Partial<Record<Command, readonly string[]>> = {
+  admins: ['add', 'remove', 'list'],
+  tenants: ['link', 'unlink', 'list'],
+};
 
 const OPTIONS = {
   account: { type: 'string' },
@@ -53,7 +77,10 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 interface Run {
   io: EnrollCliIo;
   values: Values;
+  /** The first word after the command. */
   target: string | undefined;
+  /** Every word after the command. */
+  args: string[];
 }
 
 function usage(message: string): AppError {
@@ -68,6 +95,31 @@ function requireAccount(values: Values): string {
   const account = values.account?.trim();
   if (!account) throw usage('--account <id> is required.');
   return account;
+}
+
+/** Who is making a change, for the record: --as, else the user running the command. */
+function actor(run: Run): string {
+  return run.values.as?.trim() || run.io.env.USER || 'cli';
+}
+
+/** Checks a command's second word before anything else happens, so a typo never reaches the database. */
+function checkSubcommand(command: Command, sub: string | undefined): void {
+  const known = SUBCOMMANDS[command];
+  if (!known) return;
+  if (sub === undefined) throw usage(`${command} needs one of: ${known.join(', ')}.`);
+  if (!known.includes(sub)) throw usage(`Unknown ${command} command "${sub}". Use ${known.join(', ')}.`);
+}
+
+/**
+ * The one value `<command> <sub> <value>` takes, or a usage error naming what is missing or extra (a name
+ * with a space, typed unquoted, arrives as several words).
+ */
+function oneValue(run: Run, command: string, what: string): string {
+  const [, value, ...extra] = run.args;
+  if (!value?.trim()) throw usage(`${command} needs ${what}.`);
+  if (extra.length > 0)
+    throw usage(`${command} takes one value; also got ${extra.map((word) => `"${word}"`).join(', ')}.`);
+  return value;
 }
 
 function print(run: Run, json: unknown, text: string): void {
@@ -90,7 +142,7 @@ async function runImport(services: EnrollmentServices, run: Run): Promise<void> 
     return;
   }
   const record = await services.imports.commit(source, accountId, options, {
-    by: values.as?.trim() || run.io.env.USER || 'cli',
+    by: actor(run),
   });
   // Deliver what this import queued now, so a one-off CLI run does not leave invitations waiting for a bot.
   const delivery = await services.outbox.runOnce();
@@ -154,12 +206,95 @@ async function runUsers(services: EnrollmentServices, run: Run): Promise<void> {
   );
 }
 
+async function runAdmins(services: EnrollmentServices, run: Run): Promise<void> {
+  const { accounts } = services;
+  const sub = run.args[0];
+  if (sub === 'list') {
+    if (run.args.length > 1) throw usage('admins list takes no other words; use --account <id>.');
+    const accountId = requireAccount(run.values);
+    const admins = await accounts.listAdmins(accountId);
+    print(
+      run,
+      { accountId, admins: admins.map(adminJson) },
+      admins.map(adminText).join('\n') ||
+        `No stored administrators for ${accountId} (those in the ADMINS setting are not listed here).`,
+    );
+    return;
+  }
+  const given = oneValue(run, `admins ${sub}`, 'an administrator (an Entra object id, user id or email)');
+  const accountId = requireAccount(run.values);
+  const principal = given.trim().toLowerCase();
+  if (sub === 'add') {
+    const added = await accounts.addAdmin(accountId, given, actor(run));
+    print(
+      run,
+      { accountId, principal, added },
+      added
+        ? `Added ${principal} as an administrator of ${accountId}.`
+        : `${principal} is already an administrator of ${accountId}; nothing changed.`,
+    );
+    return;
+  }
+  const removed = await accounts.removeAdmin(accountId, given);
+  print(
+    run,
+    { accountId, principal, removed },
+    removed
+      ? `Removed ${principal} from the administrators of ${accountId}.`
+      : `${principal} is not a stored administrator of ${accountId}; nothing changed.`,
+  );
+}
+
+async function runTenants(services: EnrollmentServices, run: Run): Promise<void> {
+  const { accounts } = services;
+  const sub = run.args[0];
+  if (sub === 'list') {
+    if (run.args.length > 1) throw usage('tenants list takes no other words; use --account <id> to filter.');
+    if (run.values.account !== undefined && !run.values.account.trim())
+      throw usage('--account <id> must not be blank.');
+    const tenants = await accounts.listTenants(run.values.account?.trim());
+    print(
+      run,
+      { tenants: tenants.map(tenantJson) },
+      tenants.map(tenantText).join('\n') || 'No linked tenants.',
+    );
+    return;
+  }
+  const given = oneValue(run, `tenants ${sub}`, 'a tenant id');
+  const tenantId = given.trim().toLowerCase();
+  if (sub === 'link') {
+    const accountId = requireAccount(run.values);
+    // Read first only to say what the link replaces; linking itself needs no read.
+    const previous = await accounts.accountForTenant(tenantId);
+    await accounts.linkTenant(tenantId, accountId, actor(run));
+    print(
+      run,
+      { tenantId, accountId, previousAccountId: previous },
+      `Linked tenant ${tenantId} to account ${accountId}` +
+        (previous && previous !== accountId ? ` (it was linked to ${previous}).` : '.'),
+    );
+    return;
+  }
+  if (run.values.account !== undefined) throw usage('tenants unlink takes no --account: a tenant has one.');
+  const previous = await accounts.accountForTenant(tenantId);
+  const unlinked = await accounts.unlinkTenant(tenantId);
+  print(
+    run,
+    { tenantId, unlinked, previousAccountId: unlinked ? previous : null },
+    unlinked
+      ? `Unlinked tenant ${tenantId} from account ${previous ?? '?'}.`
+      : `Tenant ${tenantId} is not linked; nothing changed.`,
+  );
+}
+
 const HANDLERS: Record<Command, (services: EnrollmentServices, run: Run) => Promise<void>> = {
   import: runImport,
   history: runHistory,
   show: runShow,
   report: runReport,
   users: runUsers,
+  admins: runAdmins,
+  tenants: runTenants,
 };
 
 async function main(argv: string[], io: EnrollCliIo): Promise<number> {
@@ -169,20 +304,21 @@ async function main(argv: string[], io: EnrollCliIo): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  const [command, target] = positionals;
+  const [command, ...args] = positionals;
   if (values.help || !command) {
     io.stdout.write(USAGE + '\n');
     return command || values.help ? 0 : 2;
   }
   // Checked before connecting, so a typo does not wait for (or fail on) the database.
   if (!isCommand(command)) throw usage(`Unknown command "${command}".`);
+  checkSubcommand(command, args[0]);
   const config = loadConfig(io.env);
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, (line) => {
     io.stderr.write(line + '\n');
   });
   const services = await openEnrollmentServices(config, log);
   try {
-    await HANDLERS[command](services, { io, values, target });
+    await HANDLERS[command](services, { io, values, target: args[0], args });
     return 0;
   } finally {
     await services.close();

@@ -1,3 +1,4 @@
+import { AccountDirectory } from './accounts/accountDirectory';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { ImportService } from './import/importService';
@@ -10,6 +11,8 @@ export interface EnrollmentServices {
   config: Config;
   database: Database;
   imports: ImportService;
+  /** Stored tenant links and administrators of accounts. */
+  accounts: AccountDirectory;
   mail: MailTransport;
   outbox: OutboxWorker;
   close(): Promise<void>;
@@ -34,6 +37,7 @@ export async function openEnrollmentServices(config: Config, log: Logger): Promi
     config,
     database,
     imports,
+    accounts: new AccountDirectory(database.db),
     mail,
     outbox,
     close: async () => {
