@@ -1,32 +1,66 @@
-import { ActivityHandler, type TurnContext } from 'botbuilder';
-import { isAppError, type AppError } from '../services/errors';
-import type { FileSource } from '../services/import/fileSource';
-import type { ImportPlan } from '../services/import/importPlan';
-import { isAdministrator, resolveAccount, type AccessSettings } from './access/accountAccess';
-import { planMessage } from './planMessage';
+import {
+  CardFactory,
+  MessageFactory,
+  TeamsActivityHandler,
+  type ConversationState,
+  type FileConsentCardResponse,
+  type StatePropertyAccessor,
+  type TurnContext,
+} from 'botbuilder';
+import { DialogSet, type DialogState } from 'botbuilder-dialogs';
+import { z } from 'zod';
+import type { ImportResults } from '../services/history/importResults';
+import { ignoredRowsCard, resultCard, resultSummary } from '../dialogs/cards/resultCard';
+import { IMPORT_DIALOG, type ImportDialog, type ImportDialogOptions } from '../dialogs/importDialog';
+import { isHelp, normalizeUtterance } from '../dialogs/reviewReply';
+import { refusalText, type AccessResult } from './access/accountAccess';
+import { hasFileAttachment } from './attachments/attachmentDownloader';
 
 export const WELCOME_TEXT =
   'Hi, I am Enrollment Assistant. I bring users into your account from a CSV or TXT user file: I work out ' +
   'its encoding, delimiter and columns, show exactly what will change, and import it when you confirm.';
 
-export const NOT_YET_TEXT =
-  'Nothing was changed: importing from chat is not available yet. To import this file now, use the enroll ' +
-  'command line (npm run -s enroll -- import <file> --account <id>).';
+export const HELP_TEXT =
+  `${WELCOME_TEXT}\n\n` +
+  '- Send me the file (drag it into this chat) to see its plan; nothing changes until you confirm.\n' +
+  '- Columns: Email ID, First Name, Last Name, Alternate ID, Work Phone, Title, Department, User Status ' +
+  '(New, Update, Delete or Activate); other header names are recognised, and you can correct the mapping.\n' +
+  '- Ask "show last import results" or "show ignored rows" about the latest import.\n' +
+  '- "cancel" stops whatever we are doing, "help" explains the current step.';
+
+/** The ignored rows listed in chat; the CSV report has all of them. */
+const IGNORED_ROWS_SHOWN = 25;
+
+/** Buttons on result cards, checked before use. */
+const resultActionSchema = z.object({
+  action: z.enum(['showIgnored', 'showResults']),
+  importId: z.string().regex(/^imp_[a-z0-9]+$/),
+});
 
 export interface EnrollmentBotDeps {
-  access: AccessSettings;
-  /** Picks the one user file among an activity's attachments and downloads it safely. */
-  receiveFile: (attachments: unknown[] | undefined) => Promise<FileSource>;
-  plan: (source: FileSource, accountId: string) => Promise<ImportPlan>;
+  /** Decides the conversation's account and whether the sender administers it. */
+  access: { check(context: TurnContext): Promise<AccessResult> };
+  conversationState: ConversationState;
+  importDialog: ImportDialog;
+  results: ImportResults;
+  /** Handles a Teams user's answer to the report FileConsentCard. */
+  onReportFileConsent?: (context: TurnContext, response: FileConsentCardResponse) => Promise<void>;
 }
 
 /**
- * The bot's turn handler. For now it previews what a sent file would do (a dry run that writes nothing);
- * confirming and importing in chat come with the import dialog.
+ * The bot's turn handler: checks who is talking, starts the import conversation when a file arrives, routes
+ * replies to it, and answers questions about the latest import. Conversation state is saved after every
+ * turn, also a failed one, so a running review survives errors.
  */
-export class EnrollmentBot extends ActivityHandler {
+export class EnrollmentBot extends TeamsActivityHandler {
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
+  private readonly dialogs: DialogSet;
+
   constructor(private readonly deps: EnrollmentBotDeps) {
     super();
+    this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
+    this.dialogs = new DialogSet(this.dialogState).add(deps.importDialog);
+
     this.onMembersAdded(async (context, next) => {
       const botId = context.activity.recipient.id;
       if ((context.activity.membersAdded ?? []).some((m) => m.id !== botId)) {
@@ -40,41 +74,111 @@ export class EnrollmentBot extends ActivityHandler {
     });
   }
 
+  override async run(context: TurnContext): Promise<void> {
+    try {
+      await super.run(context);
+    } finally {
+      await this.deps.conversationState.saveChanges(context, false);
+    }
+  }
+
+  protected override async handleTeamsFileConsentAccept(
+    context: TurnContext,
+    response: FileConsentCardResponse,
+  ): Promise<void> {
+    if (this.deps.onReportFileConsent) await this.deps.onReportFileConsent(context, response);
+  }
+
+  protected override async handleTeamsFileConsentDecline(context: TurnContext): Promise<void> {
+    await context.sendActivity('No problem: the report link in the result card works too.');
+  }
+
   private async onMessageTurn(context: TurnContext): Promise<void> {
     const { activity } = context;
-    if ((activity.attachments ?? []).length === 0) {
-      await context.sendActivity(`${WELCOME_TEXT} Send me a file to see what it would do.`);
+    const access = await this.deps.access.check(context);
+    if (!access.ok) {
+      await context.sendActivity(access.reason);
       return;
     }
-    const account = resolveAccount(activity, this.deps.access);
-    if (!account.ok) {
-      await context.sendActivity(account.reason);
+    if (!access.isAdmin) {
+      await context.sendActivity(refusalText(access.principal));
       return;
     }
-    if (!isAdministrator(activity, this.deps.access)) {
+    const dc = await this.dialogs.createContext(context);
+
+    if (hasFileAttachment(activity.attachments)) {
+      if (dc.activeDialog) {
+        await dc.cancelAllDialogs();
+        await context.sendActivity(
+          'I set the previous plan aside (nothing was imported) and will use this file.',
+        );
+      }
+      const options: ImportDialogOptions = {
+        accountId: access.accountId,
+        by: activity.from.name?.trim() || access.principal,
+      };
+      await dc.beginDialog(IMPORT_DIALOG, options);
+      return;
+    }
+
+    const resultAction = resultActionSchema.safeParse(activity.value);
+    if (resultAction.success) {
+      await this.showImport(context, access.accountId, resultAction.data.importId, resultAction.data.action);
+      return;
+    }
+
+    if (dc.activeDialog) {
+      await dc.continueDialog();
+      return;
+    }
+
+    const said = normalizeUtterance(activity.text ?? '');
+    if (/\b(ignored|skipped|rejected|failed|invalid|problems?|errors?)\b/.test(said)) {
+      await this.showImport(context, access.accountId, undefined, 'showIgnored');
+    } else if (
+      /\b(last|latest|recent|previous)\b.*\b(import|result|results)\b|^(results?|status)$/.test(said)
+    ) {
+      await this.showImport(context, access.accountId, undefined, 'showResults');
+    } else if (isHelp(said)) {
+      await context.sendActivity(HELP_TEXT);
+    } else {
       await context.sendActivity(
-        'Sorry, only the administrators of this account can import users. Ask one of them to add you ' +
-          `(your user id here is ${activity.from.aadObjectId ?? activity.from.id}; it goes in the ADMINS setting).`,
+        `${WELCOME_TEXT} Send me a file to see what it would do, or ask "show last import results".`,
+      );
+    }
+  }
+
+  /** Shows one import's results or its ignored rows; the latest import when no id is given. */
+  private async showImport(
+    context: TurnContext,
+    accountId: string,
+    importId: string | undefined,
+    what: 'showIgnored' | 'showResults',
+  ): Promise<void> {
+    const { results } = this.deps;
+    const record = importId ? await results.find(importId, accountId) : await results.latest(accountId);
+    if (!record) {
+      await context.sendActivity(
+        importId
+          ? 'I could not find that import in this account.'
+          : 'This account has no imports yet. Send me a user file to start one.',
       );
       return;
     }
-    let plan: ImportPlan;
-    try {
-      await context.sendActivity('Got it, reading your file…');
-      const source = await this.deps.receiveFile(activity.attachments);
-      plan = await this.deps.plan(source, account.accountId);
-    } catch (err) {
-      // Bad files are expected: their messages are written for the admin. Anything else is a real failure.
-      if (isExplained(err)) {
-        await context.sendActivity(err.message);
-        return;
-      }
-      throw err;
+    if (what === 'showIgnored') {
+      const view = await results.view(record, IGNORED_ROWS_SHOWN);
+      const summary =
+        view.problemTotal === 0
+          ? `Every row of ${record.file.name} was imported.`
+          : `${view.problemTotal} rows of ${record.file.name} were not imported.`;
+      await context.sendActivity(
+        MessageFactory.attachment(CardFactory.adaptiveCard(ignoredRowsCard(view)), summary),
+      );
+      return;
     }
-    await context.sendActivity(`${planMessage(plan)}\n\n${NOT_YET_TEXT}`);
+    const view = await results.view(record);
+    await context.sendActivity(
+      MessageFactory.attachment(CardFactory.adaptiveCard(resultCard(view)), resultSummary(view)),
+    );
   }
-}
-
-function isExplained(err: unknown): err is AppError {
-  return isAppError(err) && (err.code.startsWith('file-') || err.code.startsWith('attachment-'));
 }

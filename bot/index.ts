@@ -1,67 +1,48 @@
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { loadConfig } from '../services/config';
 import { openEnrollmentServices } from '../services/enrollmentServices';
 import { isAppError } from '../services/errors';
 import { createLogger } from '../services/logger';
-import { loadBotSettings } from './botSettings';
 import { loadAccessSettings } from './access/accountAccess';
-import { downloadAttachment, pickUserFile } from './attachments/attachmentDownloader';
-import { EnrollmentBot } from './enrollmentBot';
-import { createHttpServer } from './httpServer';
+import { createBotAdapter } from './botAdapter';
+import { loadBotSettings } from './botSettings';
+import { createEnrollmentApp } from './enrollmentApp';
 import { handleTurnError } from './turnErrors';
-
-/** Where channels serve uploaded files from (Bot Framework, Teams/SharePoint). */
-const ALLOWED_ATTACHMENT_HOSTS = [
-  '*.botframework.com',
-  'smba.trafficmanager.net',
-  '*.smba.trafficmanager.net',
-  '*.sharepoint.com',
-  '*.blob.core.windows.net',
-];
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const botSettings = loadBotSettings();
+  const access = loadAccessSettings();
   const log = createLogger(config.logLevel);
   if (!botSettings.authenticated) {
     log.warn('MicrosoftAppId is not set: the bot accepts unauthenticated requests. Use this only locally.');
   }
+  if (access.admins.size === 0)
+    log.warn('ADMINS is empty: only administrators added with "enroll admins add" can import.');
 
-  const auth = new ConfigurationBotFrameworkAuthentication(botSettings.auth);
-  const adapter = new CloudAdapter(auth);
+  const adapter = createBotAdapter(botSettings);
   adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
 
   const services = await openEnrollmentServices(config, log);
-  const access = loadAccessSettings();
-  if (access.admins.size === 0)
-    log.warn('ADMINS is empty: nobody can import until administrators are configured.');
-  const bot = new EnrollmentBot({
+  const app = await createEnrollmentApp({
+    config,
+    services,
+    adapter,
+    appId: botSettings.auth.MicrosoftAppId ?? '',
     access,
-    receiveFile: async (attachments) =>
-      downloadAttachment(pickUserFile(attachments), {
-        maxBytes: config.maxFileBytes,
-        allowedHosts: ALLOWED_ATTACHMENT_HOSTS,
-        allowLoopbackHttp: !botSettings.authenticated,
-      }),
-    plan: (source, accountId) => services.imports.plan(source, accountId),
+    log,
+    allowLoopbackHttp: !botSettings.authenticated,
   });
 
-  const server = createHttpServer({
-    adapter,
-    bot,
-    isReady: async () => {
-      await services.database.db.command({ ping: 1 });
-      return true;
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  await new Promise<void>((resolve) => app.server.listen(config.port, resolve));
   log.info('Enrollment Assistant is listening', { port: config.port, messages: '/api/messages' });
   services.outbox.start(5000);
+  app.runner.start();
   log.info('Mail delivery', { via: services.mail.description });
 
   const shutdown = async (signal: string) => {
     log.info('Shutting down', { signal });
-    server.close();
+    // The importer gives its job back after the current batch, so another instance resumes it at once.
+    await app.close();
     await services.close();
     process.exit(0);
   };

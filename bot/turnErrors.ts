@@ -14,10 +14,15 @@ export async function handleTurnError(context: TurnContext, error: Error, log: L
     channelId: context.activity.channelId,
     activityType: context.activity.type,
   });
+  // Two messages handled at once by different instances: the later save loses, and nothing was applied.
+  const conflict = (error as { code?: unknown }).code === 'state-conflict';
   try {
     await context.sendActivity(
-      `Sorry, something went wrong on my side (reference ${correlationId}). Nothing you sent was lost; ` +
-        'please try again, and quote that reference if it keeps happening.',
+      conflict
+        ? 'I was still handling your previous message when this one arrived, so I could not take it into ' +
+            'account. Please send it again.'
+        : `Sorry, something went wrong on my side (reference ${correlationId}). Nothing you sent was lost; ` +
+            'please try again, and quote that reference if it keeps happening.',
     );
   } catch (sendError) {
     log.error('Could not tell the user about the failed turn', { correlationId, error: sendError as Error });

@@ -191,6 +191,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** A file is anything with a link to bytes, or a Teams file (even a malformed one, to report it). */
+/** True when a message carries a file (or something sent as one, such as a picture), not just text or cards. */
+export function hasFileAttachment(attachments: unknown[] | undefined): boolean {
+  return (attachments ?? []).some(isFileLike);
+}
+
 function isFileLike(value: unknown): boolean {
   if (!isRecord(value)) return false;
   if (value.contentType === TEAMS_FILE_DOWNLOAD_INFO) return true;

@@ -1,107 +1,165 @@
 import { TestAdapter, type Activity } from 'botbuilder';
-import { loadAccessSettings } from '../../bot/access/accountAccess';
-import { downloadAttachment, pickUserFile } from '../../bot/attachments/attachmentDownloader';
-import { EnrollmentBot, NOT_YET_TEXT, WELCOME_TEXT } from '../../bot/enrollmentBot';
-import { ImportService } from '../../services/import/importService';
+import { HELP_TEXT, WELCOME_TEXT } from '../../bot/enrollmentBot';
+import { AccountDirectory } from '../../services/accounts/accountDirectory';
+import { fileSourceFromBuffer } from '../../services/import/fileSource';
 import { USERS_COLLECTION } from '../../services/users/userTypes';
-import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
+import { startTestBotApp, type TestBotApp } from '../support/testBotApp';
 
-let t: TestDatabase;
-let bot: EnrollmentBot;
+const TENANT = '6f0c3b7e-1d2a-4c5b-9e8f-0a1b2c3d4e5f';
+let bot: TestBotApp;
 
 beforeAll(async () => {
-  t = await openTestDatabase();
-  const imports = new ImportService(t.db, { maxFileBytes: 1024 * 1024 });
-  bot = new EnrollmentBot({
-    access: loadAccessSettings({
-      DEFAULT_ACCOUNT: 'acme',
-      ADMINS: 'admin-1',
-      TENANT_ACCOUNTS: 'tenant-1=acme',
-    }),
-    receiveFile: async (attachments) =>
-      downloadAttachment(pickUserFile(attachments), {
-        maxBytes: 1024 * 1024,
-        allowedHosts: [],
-        allowLoopbackHttp: false,
-      }),
-    plan: (source, accountId) => imports.plan(source, accountId),
+  bot = await startTestBotApp({
+    DEFAULT_ACCOUNT: 'acme',
+    ADMINS: 'admin-1',
+    TENANT_ACCOUNTS: `${TENANT}=acme`,
   });
 });
-afterAll(async () => t.close());
+afterAll(async () => bot.close());
 
-const csv = (text: string) => ({
-  contentType: 'text/csv',
-  name: 'users.csv',
-  contentUrl: `data:text/csv;base64,${Buffer.from(text).toString('base64')}`,
-});
-
-function adapter(channelId = 'webchat', from = { id: 'admin-1', name: 'Admin' }) {
-  return new TestAdapter((context) => bot.run(context), {
+let conversationSeq = 0;
+function adapter(channelId: string, from = { id: 'admin-1', name: 'Ada' }, tenant = TENANT) {
+  return new TestAdapter((context) => bot.app.bot.run(context), {
     channelId,
     from,
     recipient: { id: 'bot', name: 'Enrollment Assistant' },
     conversation: {
-      id: `conv-${channelId}-${from.id}`,
+      id: `conv-${channelId}-${++conversationSeq}`,
       isGroup: false,
       conversationType: 'personal',
       name: 'chat',
+      ...(channelId === 'msteams' ? { tenantId: tenant } : {}),
     },
   });
 }
 
-function message(attachments: unknown[], extra: Partial<Activity> = {}): Partial<Activity> {
-  return { type: 'message', text: '', attachments: attachments as Activity['attachments'], ...extra };
-}
+const csv = (text: string, name = 'users.csv') => ({
+  contentType: 'text/csv',
+  name,
+  contentUrl: `data:text/csv;base64,${Buffer.from(text).toString('base64')}`,
+});
 
-describe('the bot before the import dialog exists', () => {
-  it('explains itself when there is no file', async () => {
-    await adapter()
-      .send('hello')
-      .assertReply((reply) => expect(reply.text).toContain(WELCOME_TEXT))
+const fileMessage = (text: string, name = 'users.csv', extra: Partial<Activity> = {}): Partial<Activity> => ({
+  type: 'message',
+  text: '',
+  attachments: [csv(text, name)] as Activity['attachments'],
+  ...extra,
+});
+
+const teamsData = (tenant = TENANT): Partial<Activity> => ({ channelData: { tenant: { id: tenant } } });
+const cardJson = (reply: Partial<Activity>) => JSON.stringify(reply.attachments?.[0]?.content ?? {});
+const CLEAN =
+  'Email ID,First Name,Last Name,User Status\njane@acme.com,Jane,Doe,New\nbad-email,Bob,Ray,New\n';
+
+describe.each(['msteams', 'webchat'])('the bot on %s', (channelId) => {
+  const extra = channelId === 'msteams' ? teamsData() : {};
+
+  it('introduces itself and explains what it can do', async () => {
+    await adapter(channelId)
+      .send({ type: 'message', text: 'hello', ...extra })
+      .assertReply((r) => expect(r.text).toContain(WELCOME_TEXT))
+      .send({ type: 'message', text: 'help', ...extra })
+      .assertReply(HELP_TEXT)
       .startTest();
   });
 
-  it('previews a file for an administrator and writes nothing', async () => {
-    const file =
-      'Email ID,First Name,Last Name,User Status\njane@acme.com,Jane,Doe,New\nbad-email,Bob,Ray,New\nsam@acme.com,Sam,Lee,\n';
-    await adapter()
-      .send(message([csv(file)]))
-      .assertReply('Got it, reading your file…')
-      .assertReply((reply) => {
-        expect(reply.text).toContain('**users.csv**: 3 rows, UTF-8, comma-separated.');
-        expect(reply.text).toContain('create 1, update 0, activate 0 and delete 0');
-        expect(reply.text).toContain('Invalid email: 1 (rows 3)');
-        expect(reply.text).toContain('choose a default');
-        expect(reply.text).toContain(NOT_YET_TEXT);
+  it('refuses someone who is not an administrator, showing no data', async () => {
+    await adapter(channelId, { id: 'intruder', name: 'Eve' })
+      .send(fileMessage(CLEAN, 'users.csv', extra))
+      .assertReply((r) => {
+        expect(r.text).toMatch(/only the administrators of this account/);
+        expect(r.text).toContain('intruder');
+        expect(r.attachments ?? []).toHaveLength(0);
       })
+      .send({ type: 'message', text: 'show last import results', ...extra })
+      .assertReply((r) => expect(r.text).toMatch(/only the administrators/))
       .startTest();
-    expect(await t.db.collection(USERS_COLLECTION).countDocuments()).toBe(0);
   });
 
-  it('tells the admin exactly what is wrong with a bad file', async () => {
-    await adapter()
-      .send(message([csv('')]))
+  it('lets administrators stored in the database in', async () => {
+    await new AccountDirectory(bot.services.database.db).addAdmin('acme', 'stored-admin', 'test');
+    await adapter(channelId, { id: 'stored-admin', name: 'Sam' })
+      .send(fileMessage(CLEAN, 'users.csv', extra))
       .assertReply('Got it, reading your file…')
-      .assertReply((reply) => expect(reply.text).toMatch(/empty/i))
+      .assertReply((r) => expect(r.text).toContain('users.csv: 2 rows'))
       .startTest();
   });
 
-  it('refuses someone who is not an administrator, with no data', async () => {
-    await adapter('webchat', { id: 'intruder', name: 'Eve' })
-      .send(message([csv('Email ID\njane@acme.com\n')]))
-      .assertReply((reply) => {
-        expect(reply.text).toMatch(/only the administrators/);
-        expect(reply.text).toContain('intruder');
+  it('uses a file sent during a review instead of the first one', async () => {
+    await adapter(channelId)
+      .send(fileMessage(CLEAN, 'first.csv', extra))
+      .assertReply('Got it, reading your file…')
+      .assertReply((r) => expect(r.text).toContain('first.csv'))
+      .send(fileMessage(CLEAN, 'second.csv', extra))
+      .assertReply('I set the previous plan aside (nothing was imported) and will use this file.')
+      .assertReply('Got it, reading your file…')
+      .assertReply((r) => expect(r.text).toContain('second.csv'))
+      .send({ type: 'message', text: 'yes', ...extra })
+      .assertReply((r) => expect(r.text).toMatch(/^Importing second\.csv now/))
+      .startTest();
+    const job = await bot.app.queue.active('acme');
+    expect(job?.fileName).toBe('second.csv');
+    // The job is never run here (its replies would go to the test adapter's made-up serviceUrl): drop it so
+    // the account is free for the next test.
+    await bot.services.database.db.collection('importJobs').deleteMany({ accountId: 'acme' });
+  });
+});
+
+describe('answers about the latest import', () => {
+  it('says when there is none, then shows results and ignored rows once an import ran', async () => {
+    await adapter('webchat', { id: 'admin-1', name: 'Ada' })
+      .send({ type: 'message', text: 'show last import results' })
+      .assertReply('This account has no imports yet. Send me a user file to start one.')
+      .startTest();
+
+    // An import run through the engine, as the background job would.
+    const record = await bot.services.imports.commit(
+      fileSourceFromBuffer('staff.csv', Buffer.from(CLEAN)),
+      'acme',
+      {},
+      { by: 'Ada' },
+    );
+    await adapter('webchat')
+      .send({ type: 'message', text: 'Show last import results' })
+      .assertReply((r) => {
+        expect(r.text).toContain(`Import finished: staff.csv (import ${record._id}).`);
+        expect(r.text).toContain('ignored 1');
+        expect(cardJson(r)).toContain('"title":"Created","value":"1"');
+        expect(cardJson(r)).toMatch(/reports\/imp_[a-z0-9]+\.csv\?/);
       })
+      .send({ type: 'message', text: 'show ignored rows' })
+      .assertReply((r) => {
+        expect(r.text).toBe('1 rows of staff.csv were not imported.');
+        expect(cardJson(r)).toContain('Row 3 (bad-email), New:');
+      })
+      .send({ type: 'message', text: '', value: { action: 'showIgnored', importId: record._id } })
+      .assertReply((r) => expect(cardJson(r)).toContain('Row 3 (bad-email)'))
       .startTest();
+    expect(
+      await bot.services.database.db.collection(USERS_COLLECTION).countDocuments({ accountId: 'acme' }),
+    ).toBeGreaterThan(0);
   });
 
-  it('refuses a Teams tenant that is not linked to an account', async () => {
-    await adapter('msteams')
-      .send(
-        message([csv('Email ID\njane@acme.com\n')], { channelData: { tenant: { id: 'unknown-tenant' } } }),
-      )
-      .assertReply((reply) => expect(reply.text).toMatch(/not linked/))
+  it('never shows another account an import', async () => {
+    const other = await bot.services.imports.commit(
+      fileSourceFromBuffer('other.csv', Buffer.from(CLEAN)),
+      'globex',
+      {},
+      { by: 'Gil' },
+    );
+    await adapter('webchat')
+      .send({ type: 'message', text: '', value: { action: 'showResults', importId: other._id } })
+      .assertReply('I could not find that import in this account.')
+      .startTest();
+  });
+});
+
+describe('Teams organisations', () => {
+  it('refuses a tenant that is not linked to an account', async () => {
+    const stranger = '0e0e0e0e-1111-4222-8333-444455556666';
+    await adapter('msteams', { id: 'admin-1', name: 'Ada' }, stranger)
+      .send(fileMessage(CLEAN, 'users.csv', teamsData(stranger)))
+      .assertReply((r) => expect(r.text).toMatch(/not linked to an Enrollment Assistant account/))
       .startTest();
   });
 });

@@ -1,66 +1,44 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { ActivityHandler } from 'botbuilder';
 import type restify from 'restify';
-import { loadAccessSettings } from '../../bot/access/accountAccess';
+import { createBotAdapter } from '../../bot/botAdapter';
 import { loadBotSettings } from '../../bot/botSettings';
-import { EnrollmentBot, WELCOME_TEXT } from '../../bot/enrollmentBot';
+import { WELCOME_TEXT } from '../../bot/enrollmentBot';
 import { createHttpServer } from '../../bot/httpServer';
 import { handleTurnError } from '../../bot/turnErrors';
 import { createLogger } from '../../services/logger';
+import { startLoopbackConnector } from '../support/loopbackConnector';
+import { startTestBotApp } from '../support/testBotApp';
 
-interface Captured {
-  method: string;
-  url: string;
-  body: Record<string, unknown>;
-}
-
-/** A stand-in for the channel's connector on loopback: records what the bot sends to serviceUrl. */
-async function startConnector(): Promise<{ url: string; received: Captured[]; close(): Promise<void> }> {
-  const received: Captured[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', body: JSON.parse(text || '{}') });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `reply-${received.length}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+async function startConnector() {
+  const connector = await startLoopbackConnector();
   return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: connector.url,
+    get received() {
+      return connector.calls;
+    },
+    close: () => connector.close(),
   };
 }
 
-async function startBot(env: NodeJS.ProcessEnv, isReady: () => Promise<boolean> = async () => true) {
-  const logLines: string[] = [];
-  const log = createLogger('debug', (line) => logLines.push(line));
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(loadBotSettings(env).auth));
-  adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
-  const bot = new EnrollmentBot({
-    access: loadAccessSettings({ ADMINS: 'admin-1' }),
-    receiveFile: async () => {
-      throw new Error('no file is downloaded in these tests');
-    },
-    plan: async () => {
-      throw new Error('no plan is made in these tests');
-    },
-  });
-  const server: restify.Server = createHttpServer({ adapter, bot, isReady });
+/** The whole bot on a fresh database, or (with `isReady`) just the HTTP surface around an idle handler. */
+async function startBot(env: NodeJS.ProcessEnv, isReady?: () => Promise<boolean>) {
+  if (!isReady) {
+    const app = await startTestBotApp({ ADMINS: 'admin-1', ...env });
+    return { url: app.url, close: () => app.close() };
+  }
+  const adapter = createBotAdapter(loadBotSettings(env));
+  adapter.onTurnError = (context, error) => handleTurnError(context, error, createLogger('error'));
+  const server: restify.Server = createHttpServer({ adapter, bot: new ActivityHandler(), isReady });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    logLines,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -1,0 +1,155 @@
+import { ConversationState, type CloudAdapter } from 'botbuilder';
+import type restify from 'restify';
+import { ImportDialog, type ImportFlowServices } from '../dialogs/importDialog';
+import { AccountDirectory } from '../services/accounts/accountDirectory';
+import type { Config } from '../services/config';
+import type { EnrollmentServices } from '../services/enrollmentServices';
+import { ImportResults } from '../services/history/importResults';
+import { signReportPath } from '../services/history/reportLinks';
+import { ImportJobQueue } from '../services/jobs/importJobQueue';
+import { ImportJobRunner } from '../services/jobs/importJobRunner';
+import type { Logger } from '../services/logger';
+import { loadOrCreateSecret } from '../services/settings/sharedSecret';
+import { UploadStore } from '../services/uploads/uploadStore';
+import { AccountAccess, teamsEmailLookup, type AccessSettings } from './access/accountAccess';
+import { downloadAttachment, pickUserFile } from './attachments/attachmentDownloader';
+import { EnrollmentBot } from './enrollmentBot';
+import { createHttpServer } from './httpServer';
+import { ImportJobNotifier } from './jobs/importJobNotifier';
+import { registerReportRoute } from './reports/reportRoute';
+import { MongoStorage } from './storage/mongoStorage';
+import { createReportFileConsentHandler, reportFileConsentCard } from './teams/reportFileConsent';
+
+/** Where channels serve uploaded files from (Bot Framework, Teams/SharePoint). */
+export const ALLOWED_ATTACHMENT_HOSTS = [
+  '*.botframework.com',
+  'smba.trafficmanager.net',
+  '*.smba.trafficmanager.net',
+  '*.sharepoint.com',
+  '*.blob.core.windows.net',
+];
+
+const REPORT_KEY_NAME = 'reportLinkKey';
+
+export interface EnrollmentAppDeps {
+  config: Config;
+  services: EnrollmentServices;
+  adapter: CloudAdapter;
+  /** The bot's Microsoft app id; '' when unauthenticated. */
+  appId: string;
+  access: AccessSettings;
+  log: Logger;
+  /** Plain-http file and upload URLs on loopback are accepted only when the bot runs unauthenticated. */
+  allowLoopbackHttp: boolean;
+  /** Extra hosts attachments may come from (tests). */
+  extraAttachmentHosts?: string[];
+  /** Extra hosts Teams report uploads may go to (tests). */
+  extraUploadHosts?: string[];
+}
+
+/** The running bot: its HTTP server, and the background importer that any instance may run. */
+export interface EnrollmentApp {
+  server: restify.Server;
+  bot: EnrollmentBot;
+  runner: ImportJobRunner;
+  queue: ImportJobQueue;
+  uploads: UploadStore;
+  /** Stops the importer (its current job is released for another instance) and the HTTP server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the bot on the domain services: state in MongoDB, the import dialog, the background import runner
+ * with its proactive notifier, and the HTTP routes (messages, probes, signed reports).
+ */
+export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<EnrollmentApp> {
+  const { config, services, log } = deps;
+  const db = services.database.db;
+  const uploads = new UploadStore(db);
+  const queue = new ImportJobQueue(db);
+  const directory = new AccountDirectory(db);
+  const access = new AccountAccess(deps.access, directory, (context) => teamsEmailLookup(context, log));
+  const reportKey = config.reportLinkSecret
+    ? Buffer.from(config.reportLinkSecret, 'utf8')
+    : await loadOrCreateSecret(db, REPORT_KEY_NAME);
+  const reportUrl = (importId: string, accountId: string) =>
+    config.publicUrl +
+    signReportPath(
+      {
+        importId,
+        accountId,
+        format: 'csv',
+        expiresAt: new Date(Date.now() + config.reportLinkTtlHours * 3600 * 1000),
+      },
+      reportKey,
+    );
+  const results = new ImportResults(db, services.imports.history, reportUrl);
+
+  const flow: ImportFlowServices = {
+    receiveFile: (attachments) =>
+      downloadAttachment(pickUserFile(attachments), {
+        maxBytes: config.maxFileBytes,
+        allowedHosts: [...ALLOWED_ATTACHMENT_HOSTS, ...(deps.extraAttachmentHosts ?? [])],
+        allowLoopbackHttp: deps.allowLoopbackHttp,
+      }),
+    saveUpload: async (accountId, source) => {
+      const upload = await uploads.save(accountId, source);
+      return { id: upload._id, name: upload.name };
+    },
+    plan: async (uploadId, accountId, options) =>
+      services.imports.plan(await uploads.source(uploadId, accountId), accountId, options),
+    startImport: async (request) => {
+      const job = await queue.enqueue(request);
+      return { importId: job._id };
+    },
+  };
+
+  const conversationState = new ConversationState(new MongoStorage(db));
+  const bot = new EnrollmentBot({
+    access,
+    conversationState,
+    importDialog: new ImportDialog(flow),
+    results,
+    onReportFileConsent: createReportFileConsentHandler({
+      history: services.imports.history,
+      access,
+      log,
+      allowLoopbackHttp: deps.allowLoopbackHttp,
+      ...(deps.extraUploadHosts ? { allowedHosts: deps.extraUploadHosts } : {}),
+    }),
+  });
+
+  const notifier = new ImportJobNotifier({
+    adapter: deps.adapter,
+    appId: deps.appId,
+    queue,
+    results,
+    log,
+    reportOffer: (channelId, record) => (channelId === 'msteams' ? reportFileConsentCard(record) : undefined),
+  });
+  const runner = new ImportJobRunner({ queue, uploads, imports: services.imports, events: notifier, log });
+
+  const server = createHttpServer({
+    adapter: deps.adapter,
+    bot,
+    isReady: async () => {
+      await db.command({ ping: 1 });
+      return true;
+    },
+    registerRoutes: (s) => registerReportRoute(s, { history: services.imports.history, key: reportKey, log }),
+  });
+
+  return {
+    server,
+    bot,
+    runner,
+    queue,
+    uploads,
+    close: async () => {
+      await runner.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      });
+    },
+  };
+}

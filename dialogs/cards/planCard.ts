@@ -1,0 +1,243 @@
+import { FIELD_LABELS, IMPORT_FIELDS, type ImportField } from '../../services/import/columns';
+import type { ImportOptions } from '../../services/import/importOptions';
+import type { ImportPlan } from '../../services/import/importPlan';
+import { actionLabel, REQUESTED_ACTIONS, type ProblemCode } from '../../services/import/rowRules';
+import { CARD_NO_COLUMN } from '../reviewReply';
+import {
+  adaptiveCard,
+  escapeMarkdown,
+  facts,
+  formatCount,
+  plural,
+  submit,
+  text,
+  type AdaptiveCard,
+  type CardElement,
+} from './adaptiveCard';
+
+export const PROBLEM_TITLES: Record<ProblemCode, string> = {
+  'invalid-email': 'Invalid email',
+  'missing-field': 'Missing value',
+  'unknown-status': 'Unknown User Status',
+  'duplicate-email': 'Email repeated later in the file (the later row is used)',
+  'not-found': 'No such user in the account',
+};
+
+/** Rows listed per kind of problem on the card; the report has all of them. */
+const ROWS_PER_PROBLEM = 3;
+const DELETIONS_SHOWN = 10;
+
+export const TYPED_HINT =
+  'You can also type: "yes" to import, "cancel", "map Business Phone to Work Phone", "use New as default", ' +
+  '"create them as New", or "help".';
+
+/** What the card needs besides the plan. */
+export interface PlanView {
+  planId: string;
+  options: ImportOptions;
+  /** Every header of the file. */
+  headers: string[];
+  /** What changed since the last plan, shown first. */
+  note?: string;
+}
+
+/** The headers of the file as the plan knows them: mapped ones and ignored ones. */
+export function planHeaders(plan: ImportPlan): string[] {
+  return [...Object.values(plan.columns), ...plan.ignoredColumns];
+}
+
+/** One-line summary used as the message text beside the card (notifications, screen readers). */
+export function planSummary(plan: ImportPlan): string {
+  const e = plan.effects;
+  const ignored = Object.values(plan.problemCounts).reduce<number>((t, n) => t + (n ?? 0), 0);
+  return (
+    `${plan.file.name}: ${plural(plan.file.rows, 'row')}. Importing it creates ${formatCount(e.create)}, ` +
+    `updates ${formatCount(e.update)}, activates ${formatCount(e.activate)} and deletes ${formatCount(e.delete)} ` +
+    `users; ${plural(ignored, 'row')} would be ignored.`
+  );
+}
+
+function problemLines(plan: ImportPlan): CardElement[] {
+  const kinds = Object.entries(plan.problemCounts) as Array<[ProblemCode, number]>;
+  if (kinds.length === 0) return [];
+  const lines: CardElement[] = [text('**Rows that will be ignored**', { spacing: 'Medium' })];
+  for (const [code, count] of kinds) {
+    const sample = plan.problems.filter((p) => p.code === code).slice(0, ROWS_PER_PROBLEM);
+    const rows = sample
+      .map((p) => `row ${p.row}${p.email ? ` (${escapeMarkdown(p.email)})` : ''}`)
+      .join(', ');
+    const more = count > sample.length ? `, and ${formatCount(count - sample.length)} more` : '';
+    const reason = sample[0]?.message ? ` ${escapeMarkdown(sample[0].message)}` : '';
+    lines.push(text(`- **${PROBLEM_TITLES[code]}**: ${plural(count, 'row')}: ${rows}${more}.${reason}`));
+  }
+  return lines;
+}
+
+function decisionInputs(plan: ImportPlan, options: ImportOptions): CardElement[] {
+  const inputs: CardElement[] = [];
+  if (plan.needs.includes('default-status') || options.defaultAction) {
+    inputs.push({
+      type: 'Input.ChoiceSet',
+      id: 'defaultStatus',
+      label: 'Rows without a User Status',
+      style: 'compact',
+      value: options.defaultAction ?? '',
+      choices: [
+        { title: 'Leave them out', value: '' },
+        ...REQUESTED_ACTIONS.map((a) => ({ title: `Treat as ${actionLabel(a)}`, value: a })),
+      ],
+    });
+  }
+  if (plan.needs.includes('create-missing-on-update') || options.createMissingOnUpdate !== undefined) {
+    inputs.push({
+      type: 'Input.ChoiceSet',
+      id: 'createMissing',
+      label: 'Update rows for people the account does not have',
+      style: 'compact',
+      value: options.createMissingOnUpdate ? 'true' : 'false',
+      choices: [
+        { title: 'Skip them', value: 'false' },
+        { title: 'Create them as New', value: 'true' },
+      ],
+    });
+  }
+  return inputs;
+}
+
+function mappingInputs(plan: ImportPlan, headers: string[]): CardElement[] {
+  const choices = [
+    ...headers.map((h) => ({ title: h, value: h })),
+    { title: '(not imported)', value: CARD_NO_COLUMN },
+  ];
+  return IMPORT_FIELDS.map((field: ImportField) => ({
+    type: 'Input.ChoiceSet',
+    id: `map.${field}`,
+    label: FIELD_LABELS[field],
+    style: 'compact',
+    value: plan.columns[field] ?? CARD_NO_COLUMN,
+    choices,
+  }));
+}
+
+/**
+ * The plan as one Adaptive Card: the file, what will happen, what will be ignored and why, the decisions
+ * the file needs, and the column mapping, each changeable. Every button has a typed equivalent.
+ */
+export function planCard(plan: ImportPlan, view: PlanView): AdaptiveCard {
+  const f = plan.file;
+  const e = plan.effects;
+  const ignored = Object.values(plan.problemCounts).reduce<number>((t, n) => t + (n ?? 0), 0);
+  const body: CardElement[] = [];
+  if (view.note) body.push(text(escapeMarkdown(view.note), { color: 'Accent' }));
+  body.push(
+    text(`Import plan: ${escapeMarkdown(f.name)}`, { size: 'Medium', weight: 'Bolder' }),
+    text(`${plural(f.rows, 'row')} · ${f.encoding.toUpperCase()} · ${f.delimiterName}-separated`, {
+      isSubtle: true,
+      spacing: 'None',
+    }),
+  );
+  if (plan.alreadyImported) {
+    const earlier = plan.alreadyImported;
+    body.push(
+      text(
+        `This exact file was already imported on ${new Date(earlier.createdAt).toISOString().slice(0, 10)} ` +
+          `by ${escapeMarkdown(earlier.by)} (import ${earlier.importId}). Importing it again only changes what ` +
+          'differs now.',
+        { color: 'Warning' },
+      ),
+    );
+  }
+  body.push(
+    facts([
+      ['Create', e.create],
+      ['Update', e.update],
+      ['Activate', e.activate],
+      ['Delete', e.delete],
+      ['Already up to date', e.unchanged],
+      ['Ignored rows', ignored],
+    ]),
+    text(
+      `Sends ${plural(plan.invitations, 'invitation')} and ${plural(plan.activationNotices, 'activation notice')}.`,
+    ),
+  );
+  if (plan.deletions.count > 0) {
+    const shown = plan.deletions.sample.slice(0, DELETIONS_SHOWN).map(escapeMarkdown).join(', ');
+    const more =
+      plan.deletions.count > DELETIONS_SHOWN
+        ? `, and ${formatCount(plan.deletions.count - DELETIONS_SHOWN)} more`
+        : '';
+    body.push(
+      text(
+        `**Deletes ${plural(plan.deletions.count, 'user')}** of the account's ${formatCount(plan.deletions.liveUsers)}: ${shown}${more}.`,
+        { color: 'Attention' },
+      ),
+    );
+  }
+  body.push(...problemLines(plan));
+  const decisions = decisionInputs(plan, view.options);
+  if (decisions.length > 0) body.push(text('**Your decisions**', { spacing: 'Medium' }), ...decisions);
+  body.push(
+    text('**Columns**', { spacing: 'Medium' }),
+    facts(IMPORT_FIELDS.map((field) => [FIELD_LABELS[field], plan.columns[field] ?? '(not imported)'])),
+  );
+  if (plan.ignoredColumns.length > 0)
+    body.push(
+      text(`Not imported: ${plan.ignoredColumns.map((c) => `"${escapeMarkdown(c)}"`).join(', ')}`, {
+        isSubtle: true,
+      }),
+    );
+  body.push(text(TYPED_HINT, { isSubtle: true, size: 'Small', spacing: 'Medium' }));
+
+  const importable = e.create + e.update + e.activate + e.delete;
+  const actions: CardElement[] = [
+    submit(
+      importable === 0 ? 'Record it anyway' : plan.alreadyImported ? 'Import again' : 'Import',
+      { action: 'confirm', planId: view.planId },
+      { style: 'positive' },
+    ),
+  ];
+  if (decisions.length > 0) actions.push(submit('Update plan', { action: 'apply', planId: view.planId }));
+  actions.push(
+    {
+      type: 'Action.ShowCard',
+      title: 'Change columns',
+      card: adaptiveCard(
+        [text('Choose the column that feeds each field.'), ...mappingInputs(plan, view.headers)],
+        [submit('Apply columns', { action: 'apply', planId: view.planId })],
+      ),
+    },
+    submit('Cancel', { action: 'cancel', planId: view.planId }, { associatedInputs: 'none' }),
+  );
+  return adaptiveCard(body, actions);
+}
+
+/** The separate confirmation a large deletion needs. */
+export function deletionCard(plan: ImportPlan, planId: string): AdaptiveCard {
+  const d = plan.deletions;
+  const share = d.liveUsers > 0 ? Math.round((d.count / d.liveUsers) * 100) : 100;
+  const shown = d.sample.slice(0, DELETIONS_SHOWN).map(escapeMarkdown).join(', ');
+  const more = d.count > DELETIONS_SHOWN ? `, and ${formatCount(d.count - DELETIONS_SHOWN)} more` : '';
+  return adaptiveCard(
+    [
+      text(`Confirm the deletion of ${plural(d.count, 'user')}`, {
+        size: 'Medium',
+        weight: 'Bolder',
+        color: 'Attention',
+      }),
+      text(
+        `This file deletes ${plural(d.count, 'user')}, ${share}% of the ${formatCount(d.liveUsers)} users the account has: ${shown}${more}.`,
+      ),
+      text('Type **delete** to go ahead, or **cancel** to change nothing.', { isSubtle: true }),
+    ],
+    [
+      submit(
+        `Delete ${plural(d.count, 'user')}`,
+        { action: 'confirmDeletions', planId },
+        { style: 'destructive' },
+      ),
+      submit('Cancel', { action: 'cancel', planId }, { associatedInputs: 'none' }),
+    ],
+  );
+}
+
+export { formatCount };

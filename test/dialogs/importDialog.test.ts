@@ -1,0 +1,382 @@
+import type { Activity } from 'botbuilder';
+import { DialogTurnStatus } from 'botbuilder-dialogs';
+import { DialogTestClient } from 'botbuilder-testing';
+import { downloadAttachment, pickUserFile } from '../../bot/attachments/attachmentDownloader';
+import { CANCELLED_TEXT } from '../../dialogs/cancelAndHelpDialog';
+import { ImportDialog, type ImportDialogOptions, type ImportFlowServices } from '../../dialogs/importDialog';
+import { fileSourceFromBuffer } from '../../services/import/fileSource';
+import { ImportService } from '../../services/import/importService';
+import { ImportJobQueue } from '../../services/jobs/importJobQueue';
+import { UploadStore } from '../../services/uploads/uploadStore';
+import { USERS_COLLECTION } from '../../services/users/userTypes';
+import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
+
+let t: TestDatabase;
+let imports: ImportService;
+let uploads: UploadStore;
+let queue: ImportJobQueue;
+let flow: ImportFlowServices;
+
+beforeAll(async () => {
+  t = await openTestDatabase();
+  imports = new ImportService(t.db, { maxFileBytes: 1024 * 1024 });
+  uploads = new UploadStore(t.db);
+  queue = new ImportJobQueue(t.db);
+  flow = {
+    receiveFile: async (attachments) =>
+      downloadAttachment(pickUserFile(attachments), {
+        maxBytes: 1024 * 1024,
+        allowedHosts: [],
+        allowLoopbackHttp: false,
+      }),
+    saveUpload: async (accountId, source) => {
+      const upload = await uploads.save(accountId, source);
+      return { id: upload._id, name: upload.name };
+    },
+    plan: async (uploadId, accountId, options) =>
+      imports.plan(await uploads.source(uploadId, accountId), accountId, options),
+    startImport: async (request) => ({ importId: (await queue.enqueue(request))._id }),
+  };
+});
+afterAll(async () => t.close());
+
+let accountSeq = 0;
+/** Each test imports into its own account, so queued jobs and users never meet. */
+const newAccount = () => `acct${++accountSeq}`;
+
+const csvAttachment = (text: string, name = 'users.csv') => ({
+  contentType: 'text/csv',
+  name,
+  contentUrl: `data:text/csv;base64,${Buffer.from(text).toString('base64')}`,
+});
+
+const fileMessage = (attachments: unknown[]): Partial<Activity> => ({
+  type: 'message',
+  text: '',
+  attachments: attachments as Activity['attachments'],
+});
+
+const submitValue = (value: Record<string, unknown>): Partial<Activity> => ({
+  type: 'message',
+  text: '',
+  value,
+});
+
+type Card = { body: Array<Record<string, unknown>>; actions?: Array<Record<string, unknown>> };
+const cardOf = (reply: Partial<Activity>): Card => reply.attachments?.[0]?.content as Card;
+const cardText = (reply: Partial<Activity>) => JSON.stringify(cardOf(reply));
+const planIdOf = (reply: Partial<Activity>) =>
+  (cardOf(reply).actions?.[0]?.data as { planId: string } | undefined)?.planId ?? '';
+
+/** An expected reply: its text matches, or the check passes. */
+type Expect = string | RegExp | ((reply: Partial<Activity>) => void);
+type Turn = [
+  say: string | Partial<Activity> | ((last: Partial<Activity>) => Partial<Activity>),
+  replies: Expect[],
+];
+
+function check(reply: Partial<Activity> | undefined, expected: Expect): void {
+  expect(reply).toBeDefined();
+  if (typeof expected === 'string') expect(reply?.text).toBe(expected);
+  else if (expected instanceof RegExp) expect(reply?.text).toMatch(expected);
+  else expected(reply as Partial<Activity>);
+}
+
+/** Plays a table of [admin says, bot replies] and returns the client for further checks. */
+async function play(
+  channelId: string,
+  options: ImportDialogOptions,
+  turns: Turn[],
+): Promise<DialogTestClient> {
+  const client = new DialogTestClient(channelId, new ImportDialog(flow), options);
+  let last: Partial<Activity> = {};
+  for (const [say, replies] of turns) {
+    const activity = typeof say === 'function' ? say(last) : say;
+    let reply = (await client.sendActivity(activity)) as Partial<Activity> | undefined;
+    for (const expected of replies) {
+      check(reply, expected);
+      if (reply?.attachments?.length) last = reply;
+      reply = client.getNextReply() as Partial<Activity> | undefined;
+    }
+    expect(reply?.text).toBeUndefined();
+  }
+  return client;
+}
+
+const READING = 'Got it, reading your file…';
+const CLEAN =
+  'Email ID,First Name,Last Name,User Status\njane@acme.com,Jane,Doe,New\nsam@acme.com,Sam,Lee,New\n';
+const isPlan = (creates: number) => (reply: Partial<Activity>) => {
+  expect(reply.attachments?.[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
+  expect(reply.text).toContain(`creates ${creates},`);
+};
+
+describe.each(['msteams', 'webchat'])('the import dialog on %s', (channelId) => {
+  it('imports a clean file in two turns: send, confirm', async () => {
+    const accountId = newAccount();
+    const client = await play(channelId, { accountId, by: 'Ada' }, [
+      [fileMessage([csvAttachment(CLEAN)]), [READING, isPlan(2)]],
+      ['yes', [/^Importing users\.csv now \(import imp_[a-z0-9]+\)\. I will post progress here/]],
+    ]);
+    expect(client.dialogTurnResult.status).toBe(DialogTurnStatus.complete);
+    const job = await queue.active(accountId);
+    expect(job).toMatchObject({ status: 'queued', fileName: 'users.csv', by: 'Ada', options: {} });
+    expect(JSON.parse(job?.replyTo ?? '{}')).toMatchObject({
+      channelId,
+      conversation: { id: expect.any(String) },
+    });
+    // Nothing is written to the users before the background job runs.
+    expect(await t.db.collection(USERS_COLLECTION).countDocuments({ accountId })).toBe(0);
+  });
+
+  it('confirms with the card button too', async () => {
+    const accountId = newAccount();
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [fileMessage([csvAttachment(CLEAN)]), [READING, isPlan(2)]],
+      [(card) => submitValue({ action: 'confirm', planId: planIdOf(card) }), [/^Importing users\.csv now/]],
+    ]);
+    expect(await queue.active(accountId)).not.toBeNull();
+  });
+
+  it('fixes the mapping by typing and by the card, showing the recomputed plan each time', async () => {
+    const accountId = newAccount();
+    const file =
+      'Email,First Name,Last Name,Mobile,Office,Role,Status\njane@acme.com,Jane,Doe,0711,0800,CTO,New\n';
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [
+        fileMessage([csvAttachment(file)]),
+        [READING, (r) => expect(cardText(r)).toContain('{"title":"Work Phone","value":"Mobile"}')],
+      ],
+      [
+        'map Office to work phone',
+        [
+          (r) => {
+            expect(cardText(r)).toContain('Work Phone now comes from \\"Office\\".');
+            expect(cardText(r)).toContain('{"title":"Work Phone","value":"Office"}');
+          },
+        ],
+      ],
+      [
+        (card) => submitValue({ action: 'apply', planId: planIdOf(card), 'map.title': '__none__' }),
+        [(r) => expect(cardText(r)).toContain('{"title":"Title","value":"(not imported)"}')],
+      ],
+      ['yes', [/^Importing/]],
+    ]);
+    expect((await queue.active(accountId))?.options).toEqual({
+      mapping: { workPhone: 'Office', title: null },
+    });
+  });
+
+  it('asks for a default status and applies it', async () => {
+    const accountId = newAccount();
+    const file =
+      'Email ID,First Name,Last Name,User Status\njane@acme.com,Jane,Doe,\nsam@acme.com,Sam,Lee,New\n';
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [
+        fileMessage([csvAttachment(file)]),
+        [
+          READING,
+          (r) => {
+            isPlan(1)(r);
+            expect(cardText(r)).toContain('"id":"defaultStatus"');
+          },
+        ],
+      ],
+      ['use New as default', [isPlan(2)]],
+      ['yes', [/^Importing/]],
+    ]);
+    expect((await queue.active(accountId))?.options).toEqual({ defaultAction: 'new' });
+  });
+
+  it('offers to create Update rows for unknown users as New', async () => {
+    const accountId = newAccount();
+    const file = 'Email ID,First Name,Last Name,User Status\nnew@acme.com,New,Person,Update\n';
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [
+        fileMessage([csvAttachment(file)]),
+        [READING, (r) => expect(cardText(r)).toContain('"id":"createMissing"')],
+      ],
+      [
+        (card) => submitValue({ action: 'apply', planId: planIdOf(card), createMissing: 'true' }),
+        [isPlan(1)],
+      ],
+      ['skip them', [isPlan(0)]],
+      ['create them as New', [isPlan(1)]],
+      ['yes', [/^Importing/]],
+    ]);
+    expect((await queue.active(accountId))?.options).toEqual({ createMissingOnUpdate: true });
+  });
+
+  it('names deletions and confirms large ones separately', async () => {
+    const accountId = newAccount();
+    const people = Array.from({ length: 30 }, (_, i) => `p${i}@acme.com`);
+    await imports.commit(
+      fileSourceFromBuffer(
+        'seed.csv',
+        Buffer.from(
+          `Email ID,First Name,Last Name,User Status\n${people.map((e) => `${e},P,Q,New`).join('\n')}\n`,
+        ),
+      ),
+      accountId,
+      {},
+      { by: 'seed' },
+    );
+    const file = `Email ID,User Status\n${people
+      .slice(0, 26)
+      .map((e) => `${e},Delete`)
+      .join('\n')}\n`;
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [
+        fileMessage([csvAttachment(file)]),
+        [
+          READING,
+          (r) => expect(cardText(r)).toMatch(/Deletes 26 users\*\* of the account's 30: p0@acme\.com/),
+        ],
+      ],
+      ['yes', [(r) => expect(cardText(r)).toContain('Confirm the deletion of 26 users')]],
+      ['yes', ['To be sure, please type "delete" (or press the Delete button).']],
+      ['help', [/separate confirmation/]],
+      ['delete', [/^Importing/]],
+    ]);
+    expect(await queue.active(accountId)).not.toBeNull();
+  });
+
+  it.each([
+    ['at the plan', [] as Turn[]],
+    ['at the deletion confirmation', [['yes', [/Confirm the deletion/]]] as Turn[]],
+  ])('cancels %s, changing nothing', async (_where, before) => {
+    const accountId = newAccount();
+    const people = Array.from({ length: 3 }, (_, i) => `p${i}@acme.com`);
+    await imports.commit(
+      fileSourceFromBuffer(
+        'seed.csv',
+        Buffer.from(`Email ID,First Name,Last Name\n${people.map((e) => `${e},P,Q`).join('\n')}\n`),
+      ),
+      accountId,
+      { defaultAction: 'new' },
+      { by: 'seed' },
+    );
+    const fixup = (turns: Turn[]): Turn[] =>
+      turns.map(([say]) => [
+        say,
+        [(r: Partial<Activity>) => expect(cardText(r)).toContain('Confirm the deletion')],
+      ]);
+    const client = await play(channelId, { accountId, by: 'Ada' }, [
+      [
+        fileMessage([csvAttachment(`Email ID,User Status\np0@acme.com,Delete\np1@acme.com,Delete\n`)]),
+        [READING, isPlan(0)],
+      ],
+      ...fixup(before),
+      ['cancel', [CANCELLED_TEXT]],
+    ]);
+    expect(client.dialogTurnResult.status).toBe(DialogTurnStatus.complete);
+    expect(await queue.active(accountId)).toBeNull();
+    expect(await t.db.collection(USERS_COLLECTION).countDocuments({ accountId, status: 'deleted' })).toBe(0);
+  });
+
+  it('cancels with the card button', async () => {
+    const accountId = newAccount();
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [fileMessage([csvAttachment(CLEAN)]), [READING, isPlan(2)]],
+      [(card) => submitValue({ action: 'cancel', planId: planIdOf(card) }), [CANCELLED_TEXT]],
+    ]);
+    expect(await queue.active(accountId)).toBeNull();
+  });
+
+  it('explains the step on "help" and keeps waiting', async () => {
+    const accountId = newAccount();
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [fileMessage([csvAttachment(CLEAN)]), [READING, isPlan(2)]],
+      ['help', [/waiting for your decision on the plan/]],
+      ['what?', [/did not understand.*"yes" to import/]],
+      ['yes', [/^Importing/]],
+    ]);
+  });
+
+  it('refuses impossible changes with a reason and keeps the plan', async () => {
+    const accountId = newAccount();
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [fileMessage([csvAttachment(CLEAN)]), [READING, isPlan(2)]],
+      ['map Fax to work phone', [/This file has no column "Fax".*Nothing was changed\./]],
+      ['use Maybe as default', [/"maybe" is not a User Status/]],
+      [
+        () => submitValue({ action: 'confirm', planId: 'an-older-card' }),
+        ['That card belongs to an earlier version of the plan. Use the newest card, or type your answer.'],
+      ],
+      ['yes', [/^Importing/]],
+    ]);
+  });
+
+  it('says when the same file was imported before', async () => {
+    const accountId = newAccount();
+    await imports.commit(
+      fileSourceFromBuffer('users.csv', Buffer.from(CLEAN)),
+      accountId,
+      {},
+      { by: 'Grace' },
+    );
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [
+        fileMessage([csvAttachment(CLEAN)]),
+        [
+          READING,
+          (r) => {
+            expect(cardText(r)).toMatch(/already imported on \d{4}-\d\d-\d\d by Grace/);
+            expect(cardOf(r).actions?.[0]?.title).toBe('Record it anyway');
+          },
+        ],
+      ],
+    ]);
+  });
+
+  it('keeps the plan when another import of the account is still running', async () => {
+    const accountId = newAccount();
+    const other = await uploads.save(accountId, fileSourceFromBuffer('other.csv', Buffer.from(CLEAN)));
+    await queue.enqueue({
+      accountId,
+      uploadId: other._id,
+      fileName: 'other.csv',
+      options: {},
+      by: 'Grace',
+      replyTo: '{}',
+    });
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [fileMessage([csvAttachment(CLEAN)]), [READING, isPlan(2)]],
+      [
+        'yes',
+        [
+          /other\.csv.*I kept your plan/,
+          (r) => expect(cardText(r)).toContain('Say \\"yes\\" when the other import has finished.'),
+        ],
+      ],
+    ]);
+  });
+
+  it.each([
+    ['an empty file', [csvAttachment('')], /empty/i],
+    [
+      'a picture',
+      [{ contentType: 'image/png', name: 'shot.png', contentUrl: 'data:image/png;base64,iVBORw0KGgo=' }],
+      /picture/,
+    ],
+    ['two files', [csvAttachment(CLEAN), csvAttachment(CLEAN, 'b.csv')], /2 files; send one file at a time/],
+    [
+      'a spreadsheet',
+      [{ ...csvAttachment(CLEAN, 'users.xlsx'), contentType: 'application/octet-stream' }],
+      /xlsx|Excel|CSV/,
+    ],
+    [
+      'a file without an email column',
+      [csvAttachment('Name,Phone\nJane,1\n')],
+      /No column holds the Email ID/,
+    ],
+  ])('explains %s and writes nothing', async (_what, attachments, message) => {
+    const accountId = newAccount();
+    const client = await play(channelId, { accountId, by: 'Ada' }, [
+      [fileMessage(attachments), [READING, (r) => expect(r.text).toMatch(message)]],
+    ]);
+    expect(client.dialogTurnResult.status).toBe(DialogTurnStatus.complete);
+    expect(await t.db.collection('uploads').countDocuments({ accountId })).toBeLessThanOrEqual(1);
+    expect(await queue.active(accountId)).toBeNull();
+  });
+});
