@@ -1,6 +1,7 @@
-import { ConversationState, type CloudAdapter } from 'botbuilder';
+import { ConversationState, type CloudAdapter, type ConversationReference } from 'botbuilder';
 import type restify from 'restify';
 import { ImportDialog, type ImportFlowServices } from '../dialogs/importDialog';
+import { attachPlanOutcome, type PlanOutcome } from '../dialogs/planWaitDialog';
 import { AccountDirectory } from '../services/accounts/accountDirectory';
 import type { Config } from '../services/config';
 import type { EnrollmentServices } from '../services/enrollmentServices';
@@ -45,6 +46,8 @@ export interface EnrollmentAppDeps {
   extraAttachmentHosts?: string[];
   /** Extra hosts Teams report uploads may go to (tests). */
   extraUploadHosts?: string[];
+  /** Files larger than this are planned in the background; tests lower it. */
+  inlinePlanMaxBytes?: number;
 }
 
 /** The running bot: its HTTP server, and the background importer that any instance may run. */
@@ -94,21 +97,49 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
       }),
     saveUpload: async (accountId, source) => {
       const upload = await uploads.save(accountId, source);
-      return { id: upload._id, name: upload.name };
+      return { id: upload._id, name: upload.name, bytes: upload.bytes };
     },
     plan: async (uploadId, accountId, options) =>
       services.imports.plan(await uploads.source(uploadId, accountId), accountId, options),
+    planLater: (request) => {
+      void deliverPlanLater(request);
+    },
     startImport: async (request) => {
       const job = await queue.enqueue(request);
       return { importId: job._id };
     },
   };
 
+  /** Plans a large file outside the turn, then runs a turn in its conversation that carries the plan. */
+  const deliverPlanLater = async (request: Parameters<ImportFlowServices['planLater']>[0]) => {
+    let outcome: PlanOutcome;
+    try {
+      outcome = {
+        uploadId: request.uploadId,
+        plan: await flow.plan(request.uploadId, request.accountId, request.options),
+      };
+    } catch (error) {
+      outcome = { uploadId: request.uploadId, error };
+    }
+    try {
+      const reference = JSON.parse(request.replyTo) as Partial<ConversationReference>;
+      await deps.adapter.continueConversationAsync(deps.appId, reference, async (context) => {
+        attachPlanOutcome(context, outcome);
+        await bot.run(context);
+      });
+    } catch (err) {
+      log.error('Could not deliver a plan worked out in the background', {
+        uploadId: request.uploadId,
+        error: err as Error,
+      });
+    }
+  };
+
   const conversationState = new ConversationState(new MongoStorage(db));
   const bot = new EnrollmentBot({
     access,
     conversationState,
-    importDialog: new ImportDialog(flow),
+    importDialog: new ImportDialog(flow, deps.inlinePlanMaxBytes),
     results,
     onReportFileConsent: createReportFileConsentHandler({
       history: services.imports.history,

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { ImportResults } from '../services/history/importResults';
 import { ignoredRowsCard, resultCard, resultSummary } from '../dialogs/cards/resultCard';
 import { IMPORT_DIALOG, type ImportDialog, type ImportDialogOptions } from '../dialogs/importDialog';
+import { planOutcomeOf } from '../dialogs/planWaitDialog';
 import { isHelp, normalizeUtterance } from '../dialogs/reviewReply';
 import { refusalText, type AccessResult } from './access/accountAccess';
 import { hasFileAttachment } from './attachments/attachmentDownloader';
@@ -70,6 +71,14 @@ export class EnrollmentBot extends TeamsActivityHandler {
     });
     this.onMessage(async (context, next) => {
       await this.onMessageTurn(context);
+      await next();
+    });
+    // A plan worked out in the background arrives as a turn of its own (see planWaitDialog).
+    this.onEvent(async (context, next) => {
+      if (planOutcomeOf(context)) {
+        const dc = await this.dialogs.createContext(context);
+        if (dc.activeDialog) await dc.continueDialog();
+      }
       await next();
     });
   }

@@ -16,12 +16,14 @@ import type { ImportPlan } from '../services/import/importPlan';
 import { CancelAndHelpDialog, CANCELLED_TEXT } from './cancelAndHelpDialog';
 import { plural } from './cards/adaptiveCard';
 import { deletionCard, planCard, planHeaders, planSummary, TYPED_HINT } from './cards/planCard';
+import { PlanWaitDialog, type PlanOutcome } from './planWaitDialog';
 import { ReplyPrompt, type AdminReply } from './replyPrompt';
 import { parseDeletionReply, parseReviewReply, type ReviewContext } from './reviewReply';
 
 export const IMPORT_DIALOG = 'importDialog';
 const FLOW = 'importDialog.flow';
 const REVIEW_PROMPT = 'importDialog.review';
+const PLAN_WAIT = 'importDialog.planWait';
 const DELETION_PROMPT = 'importDialog.deletions';
 
 /** What the import conversation needs from the domain; the bot wires it to the services. */
@@ -29,8 +31,13 @@ export interface ImportFlowServices {
   /** Picks the one user file among the attachments and downloads it safely. */
   receiveFile(attachments: unknown[]): Promise<FileSource>;
   /** Keeps the file's bytes so the plan can be recomputed and any instance can run the import. */
-  saveUpload(accountId: string, source: FileSource): Promise<{ id: string; name: string }>;
+  saveUpload(accountId: string, source: FileSource): Promise<StoredFile>;
   plan(uploadId: string, accountId: string, options: ImportOptions): Promise<ImportPlan>;
+  /**
+   * Works the plan out outside the turn and delivers it into this conversation later (see
+   * {@link attachPlanOutcome}); for files too large to plan within a channel's turn time-out.
+   */
+  planLater(request: { uploadId: string; accountId: string; options: ImportOptions; replyTo: string }): void;
   /** Queues the import as a background job; throws AppError `import-busy` while the account has one. */
   startImport(request: {
     accountId: string;
@@ -42,10 +49,20 @@ export interface ImportFlowServices {
   }): Promise<{ importId: string }>;
 }
 
+/** An upload as the dialog knows it. */
+export interface StoredFile {
+  id: string;
+  name: string;
+  bytes: number;
+}
+
+/** Files up to this size are planned within the turn; larger ones in the background. */
+export const INLINE_PLAN_MAX_BYTES = 2 * 1024 * 1024;
+
 const optionsSchema = z.object({
   accountId: z.string().min(1),
   by: z.string().min(1),
-  upload: z.object({ id: z.string().min(1), name: z.string() }).optional(),
+  upload: z.object({ id: z.string().min(1), name: z.string(), bytes: z.number().int().min(0) }).optional(),
   importOptions: z.unknown().optional(),
   previousOptions: z.unknown().optional(),
   note: z.string().optional(),
@@ -57,7 +74,7 @@ export interface ImportDialogOptions {
   /** Who is importing, as history records it. */
   by: string;
   /** The stored upload, once received. */
-  upload?: { id: string; name: string };
+  upload?: StoredFile;
   importOptions?: ImportOptions;
   /** The choices of the plan before this change, to go back to if the change cannot be planned. */
   previousOptions?: ImportOptions;
@@ -67,7 +84,7 @@ export interface ImportDialogOptions {
 
 /** What the review steps remember between turns: only plain JSON, since it is stored as conversation state. */
 interface ReviewState {
-  upload: { id: string; name: string };
+  upload: StoredFile;
   review: ReviewContext;
   deletions: { count: number; liveUsers: number; sample: string[] } | null;
 }
@@ -84,8 +101,12 @@ const DELETION_HELP =
   'change nothing. To keep those users, cancel, change their User Status in the file and send it again.';
 
 /** The waterfall's per-run values, typed: the dialog keeps the review between turns here. */
-function stepValues(step: WaterfallStepContext): { state?: ReviewState; deletionCard?: object } {
-  return step.values as { state?: ReviewState; deletionCard?: object };
+function stepValues(step: WaterfallStepContext): {
+  state?: ReviewState;
+  deletionCard?: object;
+  upload?: StoredFile;
+} {
+  return step.values as { state?: ReviewState; deletionCard?: object; upload?: StoredFile };
 }
 
 function reviewState(step: WaterfallStepContext): ReviewState {
@@ -99,14 +120,23 @@ function reviewState(step: WaterfallStepContext): ReviewState {
  * or cancel, confirm large deletions separately, then hand the import to a background job.
  */
 export class ImportDialog extends CancelAndHelpDialog {
-  constructor(private readonly flow: ImportFlowServices) {
+  /**
+   * @param inlinePlanMaxBytes files larger than this are planned in the background (tests lower it to take
+   *   that path with small files).
+   */
+  constructor(
+    private readonly flow: ImportFlowServices,
+    private readonly inlinePlanMaxBytes = INLINE_PLAN_MAX_BYTES,
+  ) {
     super(IMPORT_DIALOG);
-    this.addDialog(new ReplyPrompt(REVIEW_PROMPT, this.validateReview.bind(this)))
+    this.addDialog(new PlanWaitDialog(PLAN_WAIT))
+      .addDialog(new ReplyPrompt(REVIEW_PROMPT, this.validateReview.bind(this)))
       .addDialog(new ReplyPrompt(DELETION_PROMPT, this.validateDeletion.bind(this)))
       .addDialog(
         new WaterfallDialog(FLOW, [
           this.receiveStep.bind(this),
           this.planStep.bind(this),
+          this.showPlanStep.bind(this),
           this.reviewStep.bind(this),
           this.deletionStep.bind(this),
         ]),
@@ -145,12 +175,42 @@ export class ImportDialog extends CancelAndHelpDialog {
 
   private async planStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const options = ImportDialog.options(step);
-    const upload = step.result as { id: string; name: string };
+    const upload = step.result as StoredFile;
+    stepValues(step).upload = upload;
     const importOptions = options.importOptions ?? {};
-    let plan: ImportPlan;
+    if (upload.bytes > this.inlinePlanMaxBytes) {
+      await step.context.sendActivity(
+        `${upload.name} is large (${(upload.bytes / (1024 * 1024)).toFixed(1)} MB): I am working out its plan ` +
+          'and will post it here in a moment.',
+      );
+      this.flow.planLater({
+        uploadId: upload.id,
+        accountId: options.accountId,
+        options: importOptions,
+        replyTo: JSON.stringify(TurnContext.getConversationReference(step.context.activity)),
+      });
+      return step.beginDialog(PLAN_WAIT, { uploadId: upload.id, fileName: upload.name });
+    }
+    let outcome: PlanOutcome;
     try {
-      plan = await this.flow.plan(upload.id, options.accountId, importOptions);
-    } catch (err) {
+      outcome = {
+        uploadId: upload.id,
+        plan: await this.flow.plan(upload.id, options.accountId, importOptions),
+      };
+    } catch (error) {
+      outcome = { uploadId: upload.id, error };
+    }
+    return step.next(outcome);
+  }
+
+  private async showPlanStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const options = ImportDialog.options(step);
+    const outcome = step.result as PlanOutcome;
+    const upload = stepValues(step).upload as StoredFile;
+    const importOptions = options.importOptions ?? {};
+    const plan = outcome.plan;
+    if (!plan) {
+      const err = outcome.error;
       if (options.previousOptions && isAppError(err) && /^(file-no-email|mapping-|option-)/.test(err.code)) {
         // A correction that cannot be planned must not end the conversation: go back to the last good plan.
         await step.context.sendActivity(`${err.message} I kept the previous choices.`);

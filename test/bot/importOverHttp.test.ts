@@ -224,3 +224,37 @@ describe('two files sent at once', () => {
     expect(await bot.app.queue.active('acme')).toBeNull();
   });
 });
+
+describe('a large file over HTTP', () => {
+  it('is acknowledged at once and its plan arrives proactively, ready to confirm', async () => {
+    const big = await startTestBotApp({ DEFAULT_ACCOUNT: 'bigco', ADMINS: 'admin-1' }, undefined, {
+      inlinePlanMaxBytes: 0,
+    });
+    const conversationId = 'large-file-conversation';
+    const postTo = (body: unknown) =>
+      fetch(`${big.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    try {
+      expect(
+        (await postTo(activityFor('webchat', conversationId, { attachments: [fileAttachment(FILE)] })))
+          .status,
+      ).toBe(200);
+      expect(texts(conversationId).slice(0, 2)).toEqual([
+        'Got it, reading your file…',
+        expect.stringMatching(/^users\.csv is large .* I am working out its plan/),
+      ]);
+      const planned = await connector.waitFor(
+        (c) => c.url.includes(conversationId) && String(c.body.text ?? '').startsWith('users.csv: 3 rows'),
+      );
+      expect(cardOf(planned.body)?.contentType).toBe('application/vnd.microsoft.card.adaptive');
+      await postTo(activityFor('webchat', conversationId, { text: 'yes' }));
+      expect(texts(conversationId).at(-1)).toMatch(/^Importing users\.csv now/);
+      expect(await big.app.queue.active('bigco')).toMatchObject({ fileName: 'users.csv' });
+    } finally {
+      await big.close();
+    }
+  });
+});

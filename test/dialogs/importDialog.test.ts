@@ -1,9 +1,10 @@
-import type { Activity } from 'botbuilder';
+import type { Activity, Middleware } from 'botbuilder';
 import { DialogTurnStatus } from 'botbuilder-dialogs';
 import { DialogTestClient } from 'botbuilder-testing';
 import { downloadAttachment, pickUserFile } from '../../bot/attachments/attachmentDownloader';
 import { CANCELLED_TEXT } from '../../dialogs/cancelAndHelpDialog';
 import { ImportDialog, type ImportDialogOptions, type ImportFlowServices } from '../../dialogs/importDialog';
+import { attachPlanOutcome, type PlanOutcome } from '../../dialogs/planWaitDialog';
 import { fileSourceFromBuffer } from '../../services/import/fileSource';
 import { ImportService } from '../../services/import/importService';
 import { ImportJobQueue } from '../../services/jobs/importJobQueue';
@@ -16,6 +17,8 @@ let imports: ImportService;
 let uploads: UploadStore;
 let queue: ImportJobQueue;
 let flow: ImportFlowServices;
+/** Background plans the dialog asked for; the tests deliver them as the bot would. */
+const plannedLater: Array<Parameters<ImportFlowServices['planLater']>[0]> = [];
 
 beforeAll(async () => {
   t = await openTestDatabase();
@@ -31,10 +34,13 @@ beforeAll(async () => {
       }),
     saveUpload: async (accountId, source) => {
       const upload = await uploads.save(accountId, source);
-      return { id: upload._id, name: upload.name };
+      return { id: upload._id, name: upload.name, bytes: upload.bytes };
     },
     plan: async (uploadId, accountId, options) =>
       imports.plan(await uploads.source(uploadId, accountId), accountId, options),
+    planLater: (request) => {
+      plannedLater.push(request);
+    },
     startImport: async (request) => ({ importId: (await queue.enqueue(request))._id }),
   };
 });
@@ -378,5 +384,71 @@ describe.each(['msteams', 'webchat'])('the import dialog on %s', (channelId) => 
     expect(client.dialogTurnResult.status).toBe(DialogTurnStatus.complete);
     expect(await t.db.collection('uploads').countDocuments({ accountId })).toBeLessThanOrEqual(1);
     expect(await queue.active(accountId)).toBeNull();
+  });
+
+  describe('a file too large to plan within the turn', () => {
+    /** Stands in for the bot's background planner: it hands the outcome to the turn through turn state. */
+    const deliverer: Middleware = {
+      onTurn: async (context, next) => {
+        if (context.activity.type === 'event' && context.activity.name === 'test/planReady')
+          attachPlanOutcome(context, context.activity.value as PlanOutcome);
+        await next();
+      },
+    };
+    const planReady = (outcome: PlanOutcome): Partial<Activity> => ({
+      type: 'event',
+      name: 'test/planReady',
+      value: outcome,
+    });
+
+    it('is planned in the background and reviewed as usual once the plan arrives', async () => {
+      const accountId = newAccount();
+      const client = new DialogTestClient(channelId, new ImportDialog(flow, 0), { accountId, by: 'Ada' }, [
+        deliverer,
+      ]);
+      plannedLater.length = 0;
+      expect((await client.sendActivity(fileMessage([csvAttachment(CLEAN)]))).text).toBe(READING);
+      expect(client.getNextReply().text).toMatch(
+        /^users\.csv is large \(0\.0 MB\): I am working out its plan/,
+      );
+      expect(plannedLater).toHaveLength(1);
+      const request = plannedLater[0];
+      if (!request) throw new Error('no plan was asked for');
+      expect(JSON.parse(request.replyTo)).toMatchObject({ channelId });
+
+      expect((await client.sendActivity('yes')).text).toMatch(/still working out the plan for users\.csv/);
+      // A plan for another upload (an earlier file) is not this one.
+      expect(await client.sendActivity(planReady({ uploadId: 'upl_other' }))).toBeUndefined();
+
+      const plan = await flow.plan(request.uploadId, request.accountId, request.options);
+      const card = (await client.sendActivity(
+        planReady({ uploadId: request.uploadId, plan }),
+      )) as Partial<Activity>;
+      isPlan(2)(card);
+      expect((await client.sendActivity('yes')).text).toMatch(/^Importing users\.csv now/);
+      expect(await queue.active(accountId)).not.toBeNull();
+    });
+
+    it('explains a background plan that failed', async () => {
+      const accountId = newAccount();
+      const client = new DialogTestClient(channelId, new ImportDialog(flow, 0), { accountId, by: 'Ada' }, [
+        deliverer,
+      ]);
+      plannedLater.length = 0;
+      expect((await client.sendActivity(fileMessage([csvAttachment('Name,Phone\nJane,1\n')]))).text).toBe(
+        READING,
+      );
+      expect(client.getNextReply().text).toMatch(/I am working out its plan/);
+      const request = plannedLater[0];
+      if (!request) throw new Error('no plan was asked for');
+      const error = await flow
+        .plan(request.uploadId, request.accountId, request.options)
+        .catch((e: unknown) => e);
+      const reply = (await client.sendActivity(
+        planReady({ uploadId: request.uploadId, error }),
+      )) as Partial<Activity>;
+      expect(reply.text).toMatch(/No column holds the Email ID.*Nothing was changed\./);
+      expect(client.dialogTurnResult.status).toBe(DialogTurnStatus.complete);
+    });
   });
 });

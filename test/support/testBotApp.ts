@@ -28,6 +28,7 @@ export interface TestBotApp {
 export async function startTestBotApp(
   env: NodeJS.ProcessEnv = {},
   adapterOverrides?: BotAdapterOverrides,
+  appOptions: { inlinePlanMaxBytes?: number } = {},
 ): Promise<TestBotApp> {
   const uri = process.env.TEST_MONGODB_URI;
   if (!uri) throw new Error('TEST_MONGODB_URI is not set: run the tests through jest');
@@ -35,7 +36,15 @@ export async function startTestBotApp(
     .toString('hex')
     .replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)] ?? 'x')}`;
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'enrollment-bot-'));
-  const fullEnv = { MONGODB_URI: uri, MONGODB_DB: dbName, DATA_DIR: dataDir, PORT: '0', ...env };
+  // The local Web Chat channel is left to the tests about it.
+  const fullEnv = {
+    MONGODB_URI: uri,
+    MONGODB_DB: dbName,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOCAL_CHANNEL: 'off',
+    ...env,
+  };
   const config = loadConfig(fullEnv);
   const botSettings = loadBotSettings(fullEnv);
   const logLines: string[] = [];
@@ -52,6 +61,7 @@ export async function startTestBotApp(
     log,
     allowLoopbackHttp: true,
     extraUploadHosts: ['127.0.0.1'],
+    ...appOptions,
   });
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   const { port } = app.server.address() as AddressInfo;
