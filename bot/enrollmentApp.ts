@@ -15,11 +15,13 @@ import { UploadStore } from '../services/uploads/uploadStore';
 import { AccountAccess, teamsEmailLookup, type AccessSettings } from './access/accountAccess';
 import { downloadAttachment, pickUserFile } from './attachments/attachmentDownloader';
 import { EnrollmentBot } from './enrollmentBot';
+import { registerDirectLine } from './directLine/directLineChannel';
 import { createHttpServer } from './httpServer';
 import { ImportJobNotifier } from './jobs/importJobNotifier';
 import { registerReportRoute } from './reports/reportRoute';
 import { MongoStorage } from './storage/mongoStorage';
 import { createReportFileConsentHandler, reportFileConsentCard } from './teams/reportFileConsent';
+import { registerWebChatPage } from './webChat/webChatPage';
 
 /** Where channels serve uploaded files from (Bot Framework, Teams/SharePoint). */
 export const ALLOWED_ATTACHMENT_HOSTS = [
@@ -50,6 +52,12 @@ export interface EnrollmentAppDeps {
   inlinePlanMaxBytes?: number;
 }
 
+/** The loopback address of a listening server: the local channel talks to this very process. */
+function selfUrl(server: restify.Server): string {
+  const address = server.address();
+  return `http://127.0.0.1:${address.port}`;
+}
+
 /** The running bot: its HTTP server, and the background importer that any instance may run. */
 export interface EnrollmentApp {
   server: restify.Server;
@@ -67,11 +75,20 @@ export interface EnrollmentApp {
  */
 export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<EnrollmentApp> {
   const { config, services, log } = deps;
+  const localChannel = config.localChannel === 'on' || (config.localChannel === 'auto' && deps.appId === '');
   const db = services.database.db;
   const uploads = new UploadStore(db);
   const queue = new ImportJobQueue(db);
   const directory = new AccountDirectory(db);
-  const access = new AccountAccess(deps.access, directory, (context) => teamsEmailLookup(context, log));
+  // The local chat page's turns come back from this very process (its Direct Line channel's serviceUrl).
+  const access = new AccountAccess(
+    deps.access,
+    directory,
+    (context) => teamsEmailLookup(context, log),
+    localChannel
+      ? (activity) => activity.channelId === 'webchat' && activity.serviceUrl === selfUrl(server)
+      : undefined,
+  );
   const reportKey = config.reportLinkSecret
     ? Buffer.from(config.reportLinkSecret, 'utf8')
     : await loadOrCreateSecret(db, REPORT_KEY_NAME);
@@ -167,8 +184,27 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
       await db.command({ ping: 1 });
       return true;
     },
-    registerRoutes: (s) => registerReportRoute(s, { history: services.imports.history, key: reportKey, log }),
+    registerRoutes: (s) => {
+      registerReportRoute(s, { history: services.imports.history, key: reportKey, log });
+      if (localChannel) {
+        registerDirectLine(s, {
+          db,
+          selfUrl: () => selfUrl(s),
+          maxFileBytes: config.maxFileBytes,
+          log,
+          tokensFor: config.localChannel === 'on' ? 'anyone' : 'loopback',
+        });
+        registerWebChatPage(s, { botName: 'Enrollment Assistant', log });
+      }
+    },
   });
+  if (localChannel) {
+    log.info('The local chat page is on: its users administer the default account', {
+      page: `${config.publicUrl}/`,
+      account: deps.access.defaultAccount,
+      servesBrowsers: config.localChannel === 'on' ? 'anywhere (LOCAL_CHANNEL=on)' : 'on this machine only',
+    });
+  }
 
   return {
     server,

@@ -12,10 +12,18 @@ export interface HttpServerDeps {
 
 const READY_TIMEOUT_MS = 3000;
 
+function isMultipart(req: restify.Request): boolean {
+  return /^multipart\//i.test(req.headers['content-type'] ?? '');
+}
+
 /** The bot's HTTP surface: the Bot Framework messaging endpoint and the liveness/readiness probes. */
 export function createHttpServer(deps: HttpServerDeps): restify.Server {
   const server = restify.createServer({ name: 'enrollment-assistant' });
-  server.use(restify.plugins.bodyParser({ maxBodySize: 1024 * 1024 }));
+  // Multipart bodies are left to the routes that take uploads, which stream them: restify's own multipart
+  // parser would write every file to a temporary folder on disk, for any route, whatever its size.
+  for (const parse of restify.plugins.bodyParser({ maxBodySize: 1024 * 1024 })) {
+    server.use((req, res, next) => (isMultipart(req) ? next() : parse(req, res, next)));
+  }
 
   server.post('/api/messages', async (req, res) => {
     await deps.adapter.process(req, res, (context) => deps.bot.run(context));

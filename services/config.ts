@@ -57,6 +57,7 @@ const configSchema = z.object({
     .transform((v) => (v === undefined ? 3978 : Number(v)))
     .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'must be a whole number from 0 to 65535'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOCAL_CHANNEL: z.enum(['auto', 'on', 'off']).default('auto'),
   PUBLIC_URL: optionalString
     .refine(
       (v) => v === undefined || URL.canParse(v),
@@ -92,6 +93,11 @@ export interface Config {
   maxFileBytes: number;
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * The built-in Web Chat page and Direct Line endpoint for local use and demos: `auto` serves them when the
+   * bot runs without a Microsoft app id.
+   */
+  localChannel: 'auto' | 'on' | 'off';
   /** The address administrators' browsers reach the bot at, without a trailing slash; report links use it. */
   publicUrl: string;
   /** The report-link signing key when configured; otherwise the secret shared through the database is used. */
@@ -126,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: c.MAX_FILE_SIZE,
     port: c.PORT,
     logLevel: c.LOG_LEVEL,
+    localChannel: c.LOCAL_CHANNEL,
     publicUrl: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
     reportLinkSecret: c.REPORT_LINK_SECRET,
     reportLinkTtlHours: c.REPORT_LINK_TTL,

@@ -13,6 +13,13 @@ export const ACCOUNT_TENANTS_COLLECTION = 'accountTenants';
 export const ACCOUNT_ADMINS_COLLECTION = 'accountAdmins';
 /** Small named values the instances share, such as the report-link signing key. */
 export const SETTINGS_COLLECTION = 'settings';
+/** The local Direct Line channel (Web Chat without Azure): conversations, their activity feeds and tokens. */
+export const DIRECT_LINE_CONVERSATIONS_COLLECTION = 'directLineConversations';
+export const DIRECT_LINE_ACTIVITIES_COLLECTION = 'directLineActivities';
+export const DIRECT_LINE_TOKENS_COLLECTION = 'directLineTokens';
+/** Files sent through the local Direct Line channel, kept briefly for the bot to download (bytes in chunks). */
+export const DIRECT_LINE_FILES_COLLECTION = 'directLineFiles';
+export const DIRECT_LINE_FILE_CHUNKS_COLLECTION = 'directLineFileChunks';
 
 /** The indexes of each collection, by collection name. */
 export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
@@ -39,6 +46,15 @@ export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
   [ACCOUNT_TENANTS_COLLECTION]: [{ key: { accountId: 1 }, name: 'account' }],
   [ACCOUNT_ADMINS_COLLECTION]: [
     { key: { accountId: 1, principal: 1 }, name: 'account_principal_unique', unique: true },
+  ],
+  [DIRECT_LINE_ACTIVITIES_COLLECTION]: [
+    { key: { conversationId: 1, watermark: 1 }, name: 'conversation_watermark_unique', unique: true },
+  ],
+  [DIRECT_LINE_TOKENS_COLLECTION]: [{ key: { expiresAt: 1 }, name: 'expires' }],
+  [DIRECT_LINE_FILES_COLLECTION]: [{ key: { expiresAt: 1 }, name: 'expires' }],
+  [DIRECT_LINE_FILE_CHUNKS_COLLECTION]: [
+    { key: { fileId: 1, seq: 1 }, name: 'file_seq_unique', unique: true },
+    { key: { expiresAt: 1 }, name: 'expires' },
   ],
 };
 

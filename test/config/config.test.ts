@@ -29,6 +29,7 @@ describe('loadConfig defaults', () => {
       maxFileBytes: 20971520,
       port: 3978,
       logLevel: 'info',
+      localChannel: 'auto',
       publicUrl: 'http://localhost:3978',
       reportLinkSecret: undefined,
       reportLinkTtlHours: 72,
