@@ -177,9 +177,12 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
   });
   const runner = new ImportJobRunner({ queue, uploads, imports: services.imports, events: notifier, log });
 
+  let draining = false;
+  let directLine: { idle(): Promise<void> } | undefined;
   const server = createHttpServer({
     adapter: deps.adapter,
     bot,
+    isDraining: () => draining,
     isReady: async () => {
       await db.command({ ping: 1 });
       return true;
@@ -187,7 +190,7 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
     registerRoutes: (s) => {
       registerReportRoute(s, { history: services.imports.history, key: reportKey, log });
       if (localChannel) {
-        registerDirectLine(s, {
+        directLine = registerDirectLine(s, {
           db,
           selfUrl: () => selfUrl(s),
           maxFileBytes: config.maxFileBytes,
@@ -213,10 +216,16 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
     queue,
     uploads,
     close: async () => {
-      await runner.stop();
-      await new Promise<void>((resolve) => {
+      // New turns get 503 (channels retry them), the import in progress is handed back after its current
+      // batch so another instance resumes it, and turns already running are allowed to finish.
+      draining = true;
+      const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
       });
+      server.server.closeIdleConnections();
+      await runner.stop();
+      await directLine?.idle();
+      await closed;
     },
   };
 }

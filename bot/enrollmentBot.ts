@@ -4,6 +4,7 @@ import {
   TeamsActivityHandler,
   type ConversationState,
   type FileConsentCardResponse,
+  type Activity,
   type StatePropertyAccessor,
   type TurnContext,
 } from 'botbuilder';
@@ -75,10 +76,7 @@ export class EnrollmentBot extends TeamsActivityHandler {
     });
     // A plan worked out in the background arrives as a turn of its own (see planWaitDialog).
     this.onEvent(async (context, next) => {
-      if (planOutcomeOf(context)) {
-        const dc = await this.dialogs.createContext(context);
-        if (dc.activeDialog) await dc.continueDialog();
-      }
+      if (planOutcomeOf(context)) await this.deliverPlan(context);
       await next();
     });
   }
@@ -100,6 +98,26 @@ export class EnrollmentBot extends TeamsActivityHandler {
 
   protected override async handleTeamsFileConsentDecline(context: TurnContext): Promise<void> {
     await context.sendActivity('No problem: the report link in the result card works too.');
+  }
+
+  /**
+   * Continues the waiting dialog with a plan worked out in the background. Its card is held back until the
+   * dialog state that expects an answer to it is saved: the admin may answer the moment the card shows, and
+   * that answer must find the plan, not the wait.
+   */
+  private async deliverPlan(context: TurnContext): Promise<void> {
+    const held: Array<Partial<Activity>> = [];
+    let holding = true;
+    context.onSendActivities(async (_context, activities, next) => {
+      if (!holding) return next();
+      held.push(...activities);
+      return activities.map(() => ({ id: '' }));
+    });
+    const dc = await this.dialogs.createContext(context);
+    if (dc.activeDialog) await dc.continueDialog();
+    await this.deps.conversationState.saveChanges(context, false);
+    holding = false;
+    if (held.length > 0) await context.sendActivities(held);
   }
 
   private async onMessageTurn(context: TurnContext): Promise<void> {

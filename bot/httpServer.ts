@@ -6,6 +6,8 @@ export interface HttpServerDeps {
   bot: ActivityHandler;
   /** True when the database answers. */
   isReady: () => Promise<boolean>;
+  /** True once shutdown has begun: new turns are refused with 503 so the channel retries elsewhere. */
+  isDraining?: () => boolean;
   /** Mounts further routes (such as the report downloads) after the built-in ones. */
   registerRoutes?: (server: restify.Server) => void;
 }
@@ -26,6 +28,11 @@ export function createHttpServer(deps: HttpServerDeps): restify.Server {
   }
 
   server.post('/api/messages', async (req, res) => {
+    if (deps.isDraining?.()) {
+      res.header('retry-after', '5');
+      res.send(503, { error: 'shutting down' });
+      return;
+    }
     await deps.adapter.process(req, res, (context) => deps.bot.run(context));
   });
 
@@ -38,6 +45,10 @@ export function createHttpServer(deps: HttpServerDeps): restify.Server {
     const timeout = new Promise<boolean>((resolve) =>
       setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref(),
     );
+    if (deps.isDraining?.()) {
+      res.send(503, { status: 'shutting down' });
+      return;
+    }
     const ready = await Promise.race([deps.isReady().catch(() => false), timeout]);
     res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
   });

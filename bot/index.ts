@@ -7,6 +7,10 @@ import { createBotAdapter } from './botAdapter';
 import { loadBotSettings } from './botSettings';
 import { createEnrollmentApp } from './enrollmentApp';
 import { handleTurnError } from './turnErrors';
+import { TurnLogging } from './turnLogging';
+
+/** Azure App Service waits 30 s after SIGTERM before it kills a container. */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,6 +24,7 @@ async function main(): Promise<void> {
     log.warn('ADMINS is empty: only administrators added with "enroll admins add" can import.');
 
   const adapter = createBotAdapter(botSettings);
+  adapter.use(new TurnLogging(log));
   adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
 
   const services = await openEnrollmentServices(config, log);
@@ -41,9 +46,15 @@ async function main(): Promise<void> {
 
   const shutdown = async (signal: string) => {
     log.info('Shutting down', { signal });
+    // A turn or batch that hangs must not keep a stopping instance alive for ever.
+    setTimeout(() => {
+      log.error('Shutdown took too long; exiting anyway', { afterMs: SHUTDOWN_TIMEOUT_MS });
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
     // The importer gives its job back after the current batch, so another instance resumes it at once.
     await app.close();
     await services.close();
+    log.info('Stopped cleanly');
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

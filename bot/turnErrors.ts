@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
 import type { Logger } from '../services/logger';
+import { turnIdOf } from './turnLogging';
 
 /**
  * Logs a failed turn under a correlation id the admin can quote, and tells them something useful. State is
  * deliberately left alone: an import in progress must survive a failed turn.
  */
 export async function handleTurnError(context: TurnContext, error: Error, log: Logger): Promise<void> {
-  const correlationId = randomUUID().slice(0, 8);
+  const correlationId = turnIdOf(context) ?? randomUUID().slice(0, 8);
   log.error('Turn failed', {
     correlationId,
     error,

@@ -154,3 +154,31 @@ describe('bot settings', () => {
     expect(loadBotSettings({})).toEqual({ authenticated: false, auth: {} });
   });
 });
+
+describe('shutting down', () => {
+  it('refuses new turns and reads as not ready while draining, so channels retry on another instance', async () => {
+    const adapter = createBotAdapter(loadBotSettings({}));
+    const server: restify.Server = createHttpServer({
+      adapter,
+      bot: new ActivityHandler(),
+      isReady: async () => true,
+      isDraining: () => true,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const turn = await fetch(`${url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity('http://127.0.0.1:9')),
+      });
+      expect(turn.status).toBe(503);
+      expect(turn.headers.get('retry-after')).toBe('5');
+      expect((await fetch(`${url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      server.server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -9,14 +9,14 @@ function capture(level: LogLevel = 'debug') {
 }
 
 describe('createLogger', () => {
-  it('writes one JSON object per call to the sink, with time, level and message first', () => {
+  it('writes one JSON object per call to the sink, with time, level and message', () => {
     const { log, raw, entries } = capture('debug');
     const before = Date.now();
     log.info('Import finished', { rows: 3, ok: true });
     expect(raw).toHaveLength(1);
     expect(raw[0]).not.toContain('\n');
     const [entry] = entries();
-    expect(Object.keys(entry ?? {}).slice(0, 3)).toEqual(['time', 'level', 'message']);
+    expect(Object.keys(entry ?? {}).sort()).toEqual(['level', 'message', 'ok', 'rows', 'time']);
     expect(entry).toMatchObject({ level: 'info', message: 'Import finished', rows: 3, ok: true });
     const time = Date.parse(entry?.time as string);
     expect(time).toBeGreaterThanOrEqual(before - 1);
@@ -191,5 +191,32 @@ describe('redactUri', () => {
     ['mongodb://host/db?note=a@b', 'mongodb://host/db?note=a@b'],
   ])('turns %s into %s', (uri, expected) => {
     expect(redactUri(uri)).toBe(expected);
+  });
+});
+
+describe('personal data in free text', () => {
+  it.each([
+    ['Sent to jane.doe@acme.com', 'Sent to [email]'],
+    ['Call +44 20 7946 0958 now', 'Call [phone] now'],
+    ['Call 0711 555 1234', 'Call [phone]'],
+    ['Work phone 555-123-4567.', 'Work phone [phone].'],
+    ['On 2026-11-25 at 10:12:13', 'On 2026-11-25 at 10:12:13'],
+    ['import imp_mwwm6xw0c31d394f8a has 12345 rows', 'import imp_mwwm6xw0c31d394f8a has 12345 rows'],
+    ['took 1732567890123 ms', 'took 1732567890123 ms'],
+  ])('"%s" is logged as "%s"', (text, logged) => {
+    const { log, entries } = capture();
+    log.info(text, { detail: text });
+    expect(entries()[0]).toMatchObject({ message: logged, detail: logged });
+  });
+
+  it('masks errors and child bindings too, and children add their bindings to every line', () => {
+    const { log, entries } = capture();
+    const child = log.child({ turnId: 'abc123', contact: 'sam@acme.com' });
+    child.warn('failed', { error: new Error('No user bob@acme.com') });
+    expect(entries()[0]).toMatchObject({
+      turnId: 'abc123',
+      contact: '[email]',
+      error: { name: 'Error', message: 'No user [email]' },
+    });
   });
 });

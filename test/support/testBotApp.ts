@@ -9,6 +9,7 @@ import { createBotAdapter, type BotAdapterOverrides } from '../../bot/botAdapter
 import { loadBotSettings } from '../../bot/botSettings';
 import { createEnrollmentApp, type EnrollmentApp } from '../../bot/enrollmentApp';
 import { handleTurnError } from '../../bot/turnErrors';
+import { TurnLogging } from '../../bot/turnLogging';
 import { loadConfig } from '../../services/config';
 import { openEnrollmentServices, type EnrollmentServices } from '../../services/enrollmentServices';
 import { createLogger } from '../../services/logger';
@@ -50,6 +51,7 @@ export async function startTestBotApp(
   const logLines: string[] = [];
   const log = createLogger('debug', (line) => logLines.push(line));
   const adapter = createBotAdapter(botSettings, adapterOverrides);
+  adapter.use(new TurnLogging(log));
   adapter.onTurnError = (context, error) => handleTurnError(context, error, log);
   const services = await openEnrollmentServices(config, log);
   const app = await createEnrollmentApp({
