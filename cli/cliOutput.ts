@@ -2,6 +2,7 @@ import type { AccountAdmin, TenantLink } from '../services/accounts/accountDirec
 import type { ImportRecord } from '../services/history/importRecord';
 import type { ImportPlan } from '../services/import/importPlan';
 import { actionLabel } from '../services/import/rowRules';
+import { decide, type Recognition } from '../services/understanding/recognizer';
 import type { UserDocument } from '../services/users/userTypes';
 import { PROFILE_FIELDS } from '../services/users/userTypes';
 
@@ -130,4 +131,24 @@ export function tenantJson(link: TenantLink) {
 /** One stored tenant link as a tab-separated line: tenant, account, when linked, by whom. */
 export function tenantText(link: TenantLink): string {
   return `${link.tenantId}\t${link.accountId}\t${link.linkedAt.toISOString()}\t${link.linkedBy}`;
+}
+
+const roundScore = (score: number) => Math.round(score * 1000) / 1000;
+
+/** What `understand --json` prints: the intent, its score and the entities (the contract acceptance checks use). */
+export function recognitionJson(recognition: Recognition) {
+  return { intent: recognition.intent, score: roundScore(recognition.score), entities: recognition.entities };
+}
+
+/**
+ * One line: the intent and score, then the entities; a second line when the assistant would ask rather than
+ * answer, with the intents it would suggest.
+ */
+export function recognitionText(recognition: Recognition): string {
+  const entities = Object.entries(recognition.entities).map(([name, value]) => `${name}=${value}`);
+  const line = [`${recognition.intent} (${roundScore(recognition.score)})`, ...entities].join('  ');
+  const decision = decide(recognition);
+  if (decision.action === 'answer') return line;
+  const offered = decision.candidates.map((c) => `${c.intent} (${roundScore(c.score)})`).join(', ');
+  return `${line}\nwould ask (${decision.reason}), suggesting: ${offered}`;
 }

@@ -11,6 +11,7 @@ import {
   type ImportOptions,
 } from '../services/import/importOptions';
 import { createLogger } from '../services/logger';
+import { createRecognizer, understandingConfig } from '../services/understanding/createRecognizer';
 import {
   adminJson,
   adminText,
@@ -18,6 +19,8 @@ import {
   importText,
   planJson,
   planText,
+  recognitionJson,
+  recognitionText,
   tenantJson,
   tenantText,
   userJson,
@@ -45,11 +48,14 @@ Commands:
   tenants link <tenantId> --account <id> [--as <admin>] [--json]
   tenants unlink <tenantId> [--json]
   tenants list [--account <id>] [--json]
+  understand "<message>" [--now <ISO date>] [--json]
 
 A <principal> is a Microsoft Teams user's Entra object id, a channel user id or an email.`;
 
-const COMMANDS = ['import', 'history', 'show', 'report', 'users', 'admins', 'tenants'] as const;
+const COMMANDS = ['import', 'history', 'show', 'report', 'users', 'admins', 'tenants', 'understand'] as const;
 type Command = (typeof COMMANDS)[number];
+/** The commands that work on the database (all but `understand`, which needs nothing but its message). */
+type ServiceCommand = Exclude<Command, 'understand'>;
 
 /** The second word of the commands that have one, checked with the command before connecting. */
 const SUBCOMMANDS: Partial<Record<Command, readonly string[]>> = {
@@ -68,6 +74,7 @@ const OPTIONS = {
   format: { type: 'string' },
   limit: { type: 'string' },
   'include-deleted': { type: 'boolean' },
+  now: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -287,7 +294,22 @@ async function runTenants(services: EnrollmentServices, run: Run): Promise<void>
   );
 }
 
-const HANDLERS: Record<Command, (services: EnrollmentServices, run: Run) => Promise<void>> = {
+/** What the assistant understands of a message; needs no database, so it opens none. */
+async function runUnderstand(run: Run): Promise<void> {
+  const message = run.args.join(' ').trim();
+  if (!message) throw usage('understand needs a message, such as: understand "how did the last import go"');
+  let now = new Date();
+  if (run.values.now !== undefined) {
+    now = new Date(run.values.now);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(run.values.now) || Number.isNaN(now.getTime()))
+      throw usage('--now must be an ISO date such as 2026-11-25 or 2026-11-25T10:00:00Z.');
+  }
+  const recognizer = await createRecognizer(understandingConfig(run.io.env));
+  const recognition = await recognizer.recognize(message, now);
+  print(run, recognitionJson(recognition), recognitionText(recognition));
+}
+
+const HANDLERS: Record<ServiceCommand, (services: EnrollmentServices, run: Run) => Promise<void>> = {
   import: runImport,
   history: runHistory,
   show: runShow,
@@ -312,6 +334,10 @@ async function main(argv: string[], io: EnrollCliIo): Promise<number> {
   // Checked before connecting, so a typo does not wait for (or fail on) the database.
   if (!isCommand(command)) throw usage(`Unknown command "${command}".`);
   checkSubcommand(command, args[0]);
+  if (command === 'understand') {
+    await runUnderstand({ io, values, target: args[0], args });
+    return 0;
+  }
   const config = loadConfig(io.env);
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, (line) => {
     io.stderr.write(line + '\n');
