@@ -1,4 +1,4 @@
-import { ConversationState, type CloudAdapter, type ConversationReference } from 'botbuilder';
+import { ConversationState, type CloudAdapter } from 'botbuilder';
 import type restify from 'restify';
 import { ImportDialog, type ImportFlowServices } from '../dialogs/importDialog';
 import { attachPlanOutcome, type PlanOutcome } from '../dialogs/planWaitDialog';
@@ -22,6 +22,7 @@ import { registerReportRoute } from './reports/reportRoute';
 import { MongoStorage } from './storage/mongoStorage';
 import { createReportFileConsentHandler, reportFileConsentCard } from './teams/reportFileConsent';
 import { registerWebChatPage } from './webChat/webChatPage';
+import { parseReplyAddress } from './replyAddress';
 
 /** Where channels serve uploaded files from (Bot Framework, Teams/SharePoint). */
 export const ALLOWED_ATTACHMENT_HOSTS = [
@@ -138,8 +139,12 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
     } catch (error) {
       outcome = { uploadId: request.uploadId, error };
     }
+    const reference = parseReplyAddress(request.replyTo);
+    if (!reference) {
+      log.error('A background plan has no usable reply address', { uploadId: request.uploadId });
+      return;
+    }
     try {
-      const reference = JSON.parse(request.replyTo) as Partial<ConversationReference>;
       await deps.adapter.continueConversationAsync(deps.appId, reference, async (context) => {
         attachPlanOutcome(context, outcome);
         await bot.run(context);

@@ -13,6 +13,7 @@ import type { ImportField } from '../services/import/columns';
 import type { FileSource } from '../services/import/fileSource';
 import { parseImportOptions, type ImportOptions } from '../services/import/importOptions';
 import type { ImportPlan } from '../services/import/importPlan';
+import type { NewImportJob } from '../services/jobs/importJobQueue';
 import { CancelAndHelpDialog, CANCELLED_TEXT } from './cancelAndHelpDialog';
 import { plural } from './cards/adaptiveCard';
 import { deletionCard, planCard, planHeaders, planSummary, TYPED_HINT } from './cards/planCard';
@@ -39,14 +40,7 @@ export interface ImportFlowServices {
    */
   planLater(request: { uploadId: string; accountId: string; options: ImportOptions; replyTo: string }): void;
   /** Queues the import as a background job; throws AppError `import-busy` while the account has one. */
-  startImport(request: {
-    accountId: string;
-    uploadId: string;
-    fileName: string;
-    options: ImportOptions;
-    by: string;
-    replyTo: string;
-  }): Promise<{ importId: string }>;
+  startImport(request: Omit<NewImportJob, 'importId'>): Promise<{ importId: string }>;
 }
 
 /** An upload as the dialog knows it. */
@@ -103,10 +97,9 @@ const DELETION_HELP =
 /** The waterfall's per-run values, typed: the dialog keeps the review between turns here. */
 function stepValues(step: WaterfallStepContext): {
   state?: ReviewState;
-  deletionCard?: object;
   upload?: StoredFile;
 } {
-  return step.values as { state?: ReviewState; deletionCard?: object; upload?: StoredFile };
+  return step.values as { state?: ReviewState; upload?: StoredFile };
 }
 
 function reviewState(step: WaterfallStepContext): ReviewState {
@@ -238,7 +231,6 @@ export class ImportDialog extends CancelAndHelpDialog {
     };
     const values = stepValues(step);
     values.state = state;
-    values.deletionCard = deletionCard(plan, planId);
     const card = planCard(plan, { planId, options: importOptions, headers, note: options.note });
     const message = MessageFactory.attachment(CardFactory.adaptiveCard(card), planSummary(plan));
     return step.prompt(REVIEW_PROMPT, { prompt: message, validations: state.review });
@@ -291,7 +283,7 @@ export class ImportDialog extends CancelAndHelpDialog {
     }
     if (state.deletions) {
       const message = MessageFactory.attachment(
-        CardFactory.adaptiveCard(stepValues(step).deletionCard),
+        CardFactory.adaptiveCard(deletionCard(state.deletions, state.review.planId)),
         `Please confirm: this import deletes ${plural(state.deletions.count, 'user')}. Type "delete" to go ahead or "cancel".`,
       );
       return step.prompt(DELETION_PROMPT, { prompt: message });

@@ -265,10 +265,7 @@ function parseUnmap(text: string, ctx: ReviewContext): ReviewReply | null {
     'drop',
   ]);
   if (rest === undefined || rest === '') return null;
-  const named = unquote(withoutSuffix(withoutPrefix(withoutPrefix(rest, ['the']), ['column']), ['column']));
-  const match = [rest, named];
-  if (!match) return null;
-  const name = match[1] ?? '';
+  const name = unquote(withoutSuffix(withoutPrefix(withoutPrefix(rest, ['the']), ['column']), ['column']));
   const header = findHeader(ctx.headers, name);
   const byHeader = header
     ? (Object.entries(ctx.columns).find(([, h]) => h === header)?.[0] as ImportField | undefined)
@@ -335,13 +332,11 @@ function parseDefault(text: string, ctx: ReviewContext): ReviewReply | null {
   if (word === undefined) return null;
   word = withoutPrefix(word.replace(/^[:=]\s*/, ''), ['are', 'as', '->']);
   if (!isWord(word)) return null;
-  const match = [t, word];
-  if (!match) return null;
-  const action = parseAction(match[1] ?? '');
+  const action = parseAction(word);
   if (!action)
     return {
       kind: 'invalid',
-      message: `"${match[1]}" is not a User Status. Use ${REQUESTED_ACTIONS.map(actionLabel).join(', ')}.`,
+      message: `"${word}" is not a User Status. Use ${REQUESTED_ACTIONS.map(actionLabel).join(', ')}.`,
     };
   return {
     kind: 'change',

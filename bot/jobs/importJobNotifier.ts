@@ -3,10 +3,8 @@ import {
   MessageFactory,
   type Attachment,
   type CloudAdapter,
-  type ConversationReference,
   type TurnContext,
 } from 'botbuilder';
-import { z } from 'zod';
 import { formatCount } from '../../dialogs/cards/adaptiveCard';
 import { resultCard, resultSummary } from '../../dialogs/cards/resultCard';
 import type { ImportRecord } from '../../services/history/importRecord';
@@ -14,15 +12,7 @@ import type { ImportResults } from '../../services/history/importResults';
 import type { ImportJob } from '../../services/jobs/importJobQueue';
 import type { ImportJobEvents, JobProgress } from '../../services/jobs/importJobRunner';
 import type { Logger } from '../../services/logger';
-
-/** The stored reply address, checked before use: it comes back from the database. */
-const referenceSchema = z
-  .object({
-    channelId: z.string().min(1),
-    serviceUrl: z.string().url(),
-    conversation: z.object({ id: z.string().min(1) }).passthrough(),
-  })
-  .passthrough();
+import { parseReplyAddress } from '../replyAddress';
 
 export interface ImportJobNotifierDeps {
   adapter: Pick<CloudAdapter, 'continueConversationAsync'>;
@@ -109,10 +99,8 @@ export class ImportJobNotifier implements ImportJobEvents {
   }
 
   private async send(job: ImportJob, logic: (context: TurnContext) => Promise<void>): Promise<void> {
-    let reference: Partial<ConversationReference>;
-    try {
-      reference = referenceSchema.parse(JSON.parse(job.replyTo)) as unknown as Partial<ConversationReference>;
-    } catch {
+    const reference = parseReplyAddress(job.replyTo);
+    if (!reference) {
       this.deps.log.error('An import job has no usable reply address', { jobId: job._id });
       return;
     }

@@ -161,14 +161,9 @@ export function planCard(plan: ImportPlan, view: PlanView): AdaptiveCard {
     ),
   );
   if (plan.deletions.count > 0) {
-    const shown = plan.deletions.sample.slice(0, DELETIONS_SHOWN).map(escapeMarkdown).join(', ');
-    const more =
-      plan.deletions.count > DELETIONS_SHOWN
-        ? `, and ${formatCount(plan.deletions.count - DELETIONS_SHOWN)} more`
-        : '';
     body.push(
       text(
-        `**Deletes ${plural(plan.deletions.count, 'user')}** of the account's ${formatCount(plan.deletions.liveUsers)}: ${shown}${more}.`,
+        `**Deletes ${plural(plan.deletions.count, 'user')}** of the account's ${formatCount(plan.deletions.liveUsers)}: ${namedDeletions(plan.deletions)}.`,
         { color: 'Attention' },
       ),
     );
@@ -211,12 +206,15 @@ export function planCard(plan: ImportPlan, view: PlanView): AdaptiveCard {
   return adaptiveCard(body, actions);
 }
 
-/** The separate confirmation a large deletion needs. */
-export function deletionCard(plan: ImportPlan, planId: string): AdaptiveCard {
-  const d = plan.deletions;
-  const share = d.liveUsers > 0 ? Math.round((d.count / d.liveUsers) * 100) : 100;
+/** The first users a file deletes, by email, and how many more. */
+function namedDeletions(d: ImportPlan['deletions']): string {
   const shown = d.sample.slice(0, DELETIONS_SHOWN).map(escapeMarkdown).join(', ');
-  const more = d.count > DELETIONS_SHOWN ? `, and ${formatCount(d.count - DELETIONS_SHOWN)} more` : '';
+  return d.count > DELETIONS_SHOWN ? `${shown}, and ${formatCount(d.count - DELETIONS_SHOWN)} more` : shown;
+}
+
+/** The separate confirmation a large deletion needs. */
+export function deletionCard(d: ImportPlan['deletions'], planId: string): AdaptiveCard {
+  const share = d.liveUsers > 0 ? Math.round((d.count / d.liveUsers) * 100) : 100;
   return adaptiveCard(
     [
       text(`Confirm the deletion of ${plural(d.count, 'user')}`, {
@@ -225,7 +223,7 @@ export function deletionCard(plan: ImportPlan, planId: string): AdaptiveCard {
         color: 'Attention',
       }),
       text(
-        `This file deletes ${plural(d.count, 'user')}, ${share}% of the ${formatCount(d.liveUsers)} users the account has: ${shown}${more}.`,
+        `This file deletes ${plural(d.count, 'user')}, ${share}% of the ${formatCount(d.liveUsers)} users the account has: ${namedDeletions(d)}.`,
       ),
       text('Type **delete** to go ahead, or **cancel** to change nothing.', { isSubtle: true }),
     ],
@@ -239,5 +237,3 @@ export function deletionCard(plan: ImportPlan, planId: string): AdaptiveCard {
     ],
   );
 }
-
-export { formatCount };
