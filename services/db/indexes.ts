@@ -1,25 +1,21 @@
 import type { Db, IndexDescription } from 'mongodb';
+import { numberUnnumberedImports } from '../history/importNumbers';
 import { USERS_COLLECTION } from '../users/userTypes';
+import {
+  IMPORTS_COLLECTION,
+  IMPORT_ROWS_COLLECTION,
+  UPLOADS_COLLECTION,
+  UPLOAD_CHUNKS_COLLECTION,
+  IMPORT_JOBS_COLLECTION,
+  ACCOUNT_TENANTS_COLLECTION,
+  ACCOUNT_ADMINS_COLLECTION,
+  DIRECT_LINE_ACTIVITIES_COLLECTION,
+  DIRECT_LINE_TOKENS_COLLECTION,
+  DIRECT_LINE_FILES_COLLECTION,
+  DIRECT_LINE_FILE_CHUNKS_COLLECTION,
+} from './collectionNames';
 
-export const IMPORTS_COLLECTION = 'imports';
-export const IMPORT_ROWS_COLLECTION = 'importRows';
-/** Uploaded files kept for planning and for the background import (metadata; bytes are in chunks). */
-export const UPLOADS_COLLECTION = 'uploads';
-export const UPLOAD_CHUNKS_COLLECTION = 'uploadChunks';
-/** Confirmed imports waiting for, or held by, a worker under a lease. */
-export const IMPORT_JOBS_COLLECTION = 'importJobs';
-/** Microsoft Teams tenants linked to accounts, and administrators added at run time. */
-export const ACCOUNT_TENANTS_COLLECTION = 'accountTenants';
-export const ACCOUNT_ADMINS_COLLECTION = 'accountAdmins';
-/** Small named values the instances share, such as the report-link signing key. */
-export const SETTINGS_COLLECTION = 'settings';
-/** The local Direct Line channel (Web Chat without Azure): conversations, their activity feeds and tokens. */
-export const DIRECT_LINE_CONVERSATIONS_COLLECTION = 'directLineConversations';
-export const DIRECT_LINE_ACTIVITIES_COLLECTION = 'directLineActivities';
-export const DIRECT_LINE_TOKENS_COLLECTION = 'directLineTokens';
-/** Files sent through the local Direct Line channel, kept briefly for the bot to download (bytes in chunks). */
-export const DIRECT_LINE_FILES_COLLECTION = 'directLineFiles';
-export const DIRECT_LINE_FILE_CHUNKS_COLLECTION = 'directLineFileChunks';
+export * from './collectionNames';
 
 /** The indexes of each collection, by collection name. */
 export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
@@ -32,6 +28,8 @@ export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
   [IMPORTS_COLLECTION]: [
     { key: { accountId: 1, createdAt: -1 }, name: 'account_created' },
     { key: { accountId: 1, 'file.sha256': 1 }, name: 'account_sha256' },
+    // Numbers imports per account ("#12"): concurrent creators that pick the same number collide here.
+    { key: { accountId: 1, number: 1 }, name: 'account_number_unique', unique: true },
   ],
   [IMPORT_ROWS_COLLECTION]: [{ key: { importId: 1, seq: 1 }, name: 'import_seq_unique', unique: true }],
   [UPLOADS_COLLECTION]: [{ key: { expiresAt: 1 }, name: 'expires' }],
@@ -61,9 +59,11 @@ export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
 /**
  * Creates the indexes the product relies on; safe to call at every start. One index per command: FerretDB
  * 1.24 drops the connection when a single createIndexes command lists several indexes that already exist.
+ * Imports recorded before imports had numbers are numbered first, so `account_number_unique` can be built.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, indexes] of Object.entries(COLLECTION_INDEXES)) {
+    if (collection === IMPORTS_COLLECTION) await numberUnnumberedImports(db);
     for (const { key, ...options } of indexes) await db.collection(collection).createIndex(key, options);
   }
 }

@@ -10,9 +10,16 @@ import {
   type RowResult,
   type RowResultChunk,
 } from './importRecord';
+import { highestImportNumber, isDuplicateKeyError } from './importNumbers';
 
 /** A running import that has not finished a batch for this long is taken to have been interrupted. */
 export const INTERRUPTED_AFTER_MS = 30 * 60 * 1000;
+
+/**
+ * How often {@link ImportHistory.create} picks a number again after another import of the account took it
+ * at the same moment: each retry means someone else succeeded, so this bounds the imports created at once.
+ */
+const MAX_NUMBER_ATTEMPTS = 20;
 
 /** A new import id: sortable by time, unguessable, and short enough to type. */
 export function newImportId(now = new Date()): string {
@@ -54,8 +61,27 @@ export class ImportHistory {
     return this.db.collection<RowResultChunk>(IMPORT_ROWS_COLLECTION);
   }
 
-  async create(record: ImportRecord): Promise<void> {
-    await this.imports.insertOne(record);
+  /**
+   * Stores a new import and gives it the next number of its account (its highest number + 1). Two imports
+   * created at the same moment may pick the same number: the unique index `account_number_unique` admits
+   * one and the other tries again with a fresh number. Returns the record as stored. An import whose id
+   * exists already is refused with the database's duplicate key error (code 11000), as before numbers.
+   */
+  async create(record: Omit<ImportRecord, 'number'>): Promise<ImportRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const numbered: ImportRecord = {
+        ...record,
+        number: (await highestImportNumber(this.imports, record.accountId)) + 1,
+      };
+      try {
+        await this.imports.insertOne(numbered);
+        return numbered;
+      } catch (err) {
+        if (!isDuplicateKeyError(err) || attempt >= MAX_NUMBER_ATTEMPTS) throw err;
+        // Not every server names the index in the error, so ask whether it was the id that collided.
+        if (await this.imports.findOne({ _id: record._id }, { projection: { _id: 1 } })) throw err;
+      }
+    }
   }
 
   /**

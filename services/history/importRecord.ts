@@ -25,6 +25,11 @@ export function emptyOutcomes(): OutcomeCounts {
 export interface ImportRecord {
   _id: string;
   accountId: string;
+  /**
+   * The import's number within its account: 1, 2, 3… in creation order, what an admin types ("#12").
+   * Unique per account (index `account_number_unique`); assigned by `ImportHistory.create`.
+   */
+  number: number;
   by: string;
   createdAt: Date;
   startedAt?: Date;

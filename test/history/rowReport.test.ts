@@ -274,7 +274,7 @@ describe('ImportHistory', () => {
   function record(
     id: string,
     overrides: Partial<ImportRecord> & { minutes?: number; sha256?: string } = {},
-  ): ImportRecord {
+  ): Omit<ImportRecord, 'number'> {
     const { minutes = 0, sha256 = 'a'.repeat(64), ...rest } = overrides;
     const createdAt = new Date(T0 + minutes * 60_000);
     return {
