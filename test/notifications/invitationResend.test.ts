@@ -1,0 +1,274 @@
+import { createHash } from 'node:crypto';
+import { silentLogger } from '../../services/logger';
+import { invitationStatus } from '../../services/notifications/invitationStatus';
+import { planResend, resendInvitations } from '../../services/notifications/invitationResend';
+import { createMailTransport, type MailTransport } from '../../services/notifications/mailTransport';
+import { MAX_ATTEMPTS, OutboxWorker, RETRY_DELAYS_MS } from '../../services/notifications/outboxWorker';
+import {
+  USERS_COLLECTION,
+  type OutboxEntry,
+  type UserDocument,
+  type UserStatus,
+} from '../../services/users/userTypes';
+import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
+import { startSmtpTestServer, type ReceivedMail, type SmtpTestServer } from './smtpTestServer';
+import { entry, getUser, insertUser, T0, testClock } from './userFixtures';
+
+const HOUR = 60 * 60_000;
+const DAY = 24 * HOUR;
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function tokenIn(mail: ReceivedMail): string {
+  const match = /https:\/\/app\.example\.test\/invite\?token=([A-Za-z0-9_-]+)/.exec(mail.text);
+  if (!match?.[1]) throw new Error('no invitation link in the message');
+  return match[1];
+}
+
+/** An invitation the worker gave up on: every attempt made, refused each time. */
+const failedInvitation = (changes: Partial<OutboxEntry> = {}) =>
+  entry('invitation', {
+    state: 'failed',
+    attempts: MAX_ATTEMPTS,
+    lastError: '550 <[address]>: Recipient address rejected',
+    tokenHash: 'stale-hash',
+    ...changes,
+  });
+
+/** A pending invitation waiting for its next retry, two hours after T0. */
+const retryingInvitation = (changes: Partial<OutboxEntry> = {}) =>
+  entry('invitation', {
+    attempts: 3,
+    nextAttemptAt: at(2 * HOUR),
+    lastError: 'connection refused',
+    ...changes,
+  });
+
+describe('invitation resend', () => {
+  let t: TestDatabase;
+  let smtp: SmtpTestServer;
+  let transport: MailTransport;
+  let clock: ReturnType<typeof testClock>;
+
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    smtp = await startSmtpTestServer();
+    transport = createMailTransport(
+      { smtpUrl: smtp.url, mailFrom: 'Acme IT <it@acme.example>', dataDir: '/nonexistent' },
+      silentLogger,
+    );
+  });
+  afterAll(async () => {
+    await transport.close();
+    await smtp.close();
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.db.collection(USERS_COLLECTION).deleteMany({});
+    smtp.received.length = 0;
+    smtp.rcptAttempts.length = 0;
+    smtp.rejectRecipients = false;
+    clock = testClock();
+  });
+
+  const worker = () =>
+    new OutboxWorker({
+      db: t.db,
+      transport,
+      accountName: 'Acme Corp',
+      inviteUrlBase: 'https://app.example.test/invite',
+      log: silentLogger,
+      now: clock.now,
+    });
+  const user = (invitation: OutboxEntry, status: UserStatus = 'invited', accountId = 'acct1') =>
+    insertUser(t.db, {
+      accountId,
+      status,
+      ...(status === 'deleted' ? { deletedAt: T0 } : {}),
+      ...(status === 'active' ? { activatedAt: T0 } : {}),
+      invitation,
+    });
+  const snapshot = (docs: UserDocument[]) => Promise.all(docs.map((d) => getUser(t.db, d._id)));
+
+  it('plans without changing anything, counting only what a resend would touch', async () => {
+    const docs = [
+      await user(failedInvitation()),
+      await user(failedInvitation()),
+      await user(retryingInvitation()),
+      // Already due: nothing to bring forward.
+      await user(entry('invitation')),
+      await user(entry('invitation', { state: 'sending', attempts: 1, leaseUntil: at(HOUR) })),
+      await user(entry('invitation', { state: 'sent', attempts: 1, sentAt: T0 })),
+      await user(failedInvitation(), 'deleted'),
+      await user(failedInvitation(), 'active'),
+      // A pending invitation of an active user is not expedited either.
+      await user(retryingInvitation(), 'active'),
+      await user(failedInvitation({ importId: 'imp2', queuedAt: at(DAY) })),
+      await user(retryingInvitation({ importId: 'imp2', queuedAt: at(DAY) })),
+      await user(failedInvitation(), 'invited', 'acct2'),
+      await user(retryingInvitation(), 'invited', 'acct2'),
+    ];
+    const before = await snapshot(docs);
+
+    expect(await planResend(t.db, 'acct1', { importId: 'imp1' }, T0)).toEqual({
+      failed: 2,
+      pending: 1,
+      skipped: 2,
+    });
+    expect(await planResend(t.db, 'acct1', {}, T0)).toEqual({ failed: 3, pending: 2, skipped: 2 });
+    expect(await planResend(t.db, 'acct1', { from: at(DAY) }, T0)).toEqual({
+      failed: 1,
+      pending: 1,
+      skipped: 0,
+    });
+    // Once the retry times have passed, there is nothing left to bring forward.
+    expect(await planResend(t.db, 'acct1', {}, at(2 * HOUR))).toEqual({ failed: 3, pending: 0, skipped: 2 });
+    expect(await planResend(t.db, 'acct2', {}, T0)).toEqual({ failed: 1, pending: 1, skipped: 0 });
+    expect(await planResend(t.db, 'acct3', {}, T0)).toEqual({ failed: 0, pending: 0, skipped: 0 });
+
+    expect(await snapshot(docs)).toEqual(before);
+  });
+
+  it('requeues a failed invitation so the worker delivers it with a fresh token', async () => {
+    const failed = await user(failedInvitation());
+    clock.advance(DAY);
+    // The worker leaves a failed invitation alone.
+    expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
+
+    expect(await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, clock.now())).toEqual({
+      requeued: 1,
+      expedited: 0,
+    });
+    const queued = await getUser(t.db, failed._id);
+    expect(queued.invitation).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: clock.now(),
+      importId: 'imp1',
+      queuedAt: T0,
+    });
+    expect(queued.invitation?.lastError).toBeUndefined();
+    expect(queued.invitation?.leaseUntil).toBeUndefined();
+    expect(queued.mailDue).toBe(true);
+
+    expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
+
+    expect(smtp.received).toHaveLength(1);
+    const mail = smtp.received[0]!;
+    expect(mail.rcptTo).toEqual([failed.email]);
+    expect(mail.header('subject')).toBe("You're invited to join Acme Corp");
+    const after = await getUser(t.db, failed._id);
+    expect(after.invitation?.tokenHash).toBe(sha256(tokenIn(mail)));
+    expect(after.invitation?.tokenHash).not.toBe('stale-hash');
+    expect(after.invitation).toMatchObject({ state: 'sent', attempts: 1, sentAt: clock.now() });
+    expect(after.invitation?.lastError).toBeUndefined();
+    expect(after.mailDue).toBe(false);
+
+    const status = await invitationStatus(t.db, 'acct1', { importId: 'imp1' }, { skip: 0, limit: 10 });
+    expect(status.counts).toEqual({ pending: 0, sent: 1, failed: 0, total: 1 });
+  });
+
+  it('brings a pending retry forward to now, keeping its attempts', async () => {
+    const retrying = await user(retryingInvitation());
+    expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
+
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 1 });
+    expect((await getUser(t.db, retrying._id)).invitation).toMatchObject({
+      state: 'pending',
+      attempts: 3,
+      nextAttemptAt: T0,
+    });
+
+    expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
+    expect(smtp.rcptAttempts).toEqual([retrying.email]);
+    expect((await getUser(t.db, retrying._id)).invitation).toMatchObject({ state: 'sent', attempts: 4 });
+  });
+
+  it('leaves deleted and active users’ invitations alone', async () => {
+    const docs = [
+      await user(failedInvitation(), 'deleted'),
+      await user(failedInvitation(), 'active'),
+      await user(retryingInvitation(), 'deleted'),
+      await user(retryingInvitation(), 'active'),
+    ];
+    const before = await snapshot(docs);
+
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await snapshot(docs)).toEqual(before);
+  });
+
+  it('leaves sent invitations and ones a worker is sending alone', async () => {
+    const leased = await user(
+      entry('invitation', { state: 'sending', attempts: 1, leaseUntil: at(HOUR), tokenHash: 'held' }),
+    );
+    const sent = await user(entry('invitation', { state: 'sent', attempts: 1, sentAt: T0 }));
+    const before = await snapshot([leased, sent]);
+
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await snapshot([leased, sent])).toEqual(before);
+    expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
+    expect(smtp.rcptAttempts).toEqual([]);
+  });
+
+  it('touches only the scope and the account asked for', async () => {
+    const imp1 = await user(failedInvitation());
+    const imp2 = await user(failedInvitation({ importId: 'imp2', queuedAt: at(DAY) }));
+    const imp2Retrying = await user(retryingInvitation({ importId: 'imp2', queuedAt: at(DAY) }));
+    const otherAccount = await user(failedInvitation(), 'invited', 'acct2');
+    const untouched = await snapshot([imp1, otherAccount]);
+
+    expect(await resendInvitations(t.db, 'acct1', { from: at(DAY), to: at(DAY) }, clock.now())).toEqual({
+      requeued: 1,
+      expedited: 1,
+    });
+    expect((await getUser(t.db, imp2._id)).invitation?.state).toBe('pending');
+    expect((await getUser(t.db, imp2Retrying._id)).invitation?.nextAttemptAt).toEqual(T0);
+    expect(await snapshot([imp1, otherAccount])).toEqual(untouched);
+
+    expect(await resendInvitations(t.db, 'acct1', { importId: 'imp3' }, clock.now())).toEqual({
+      requeued: 0,
+      expedited: 0,
+    });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 1, expedited: 0 });
+    expect(await snapshot([otherAccount])).toEqual(untouched.slice(1));
+  });
+
+  it('does nothing new when run twice, except for what has failed again since', async () => {
+    smtp.rejectRecipients = true;
+    const failed = await user(failedInvitation());
+    const retrying = await user(retryingInvitation());
+
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 1, expedited: 1 });
+    const once = await snapshot([failed, retrying]);
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    clock.advance(1);
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await snapshot([failed, retrying])).toEqual(once);
+
+    // The requeued invitation is refused on every attempt until the worker gives up on it again.
+    const w = worker();
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
+      await w.runOnce();
+      clock.advance(RETRY_DELAYS_MS[attempt - 1]!);
+    }
+    await w.runOnce();
+    expect((await getUser(t.db, failed._id)).invitation).toMatchObject({
+      state: 'failed',
+      attempts: MAX_ATTEMPTS,
+    });
+    expect((await getUser(t.db, failed._id)).mailDue).toBe(false);
+    expect((await getUser(t.db, retrying._id)).invitation).toMatchObject({
+      state: 'failed',
+      attempts: MAX_ATTEMPTS,
+    });
+
+    expect(await planResend(t.db, 'acct1', {}, clock.now())).toEqual({ failed: 2, pending: 0, skipped: 0 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 2, expedited: 0 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+
+    smtp.rejectRecipients = false;
+    smtp.rcptAttempts.length = 0;
+    expect(await w.runOnce()).toEqual({ sent: 2, failed: 0, retrying: 0 });
+    expect(smtp.rcptAttempts.sort()).toEqual([failed.email, retrying.email].sort());
+  });
+});
