@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../services/config';
+import { loadConfig, loadNluEngine } from '../services/config';
 import { openEnrollmentServices, type EnrollmentServices } from '../services/enrollmentServices';
 import { AppError, isAppError } from '../services/errors';
 import { writeCsvReport, writeJsonReport } from '../services/history/rowReport';
@@ -11,7 +11,7 @@ import {
   type ImportOptions,
 } from '../services/import/importOptions';
 import { createLogger } from '../services/logger';
-import { createRecognizer, understandingConfig } from '../services/understanding/createRecognizer';
+import { createRecognizer } from '../services/understanding/createRecognizer';
 import {
   adminJson,
   adminText,
@@ -304,7 +304,7 @@ async function runUnderstand(run: Run): Promise<void> {
     if (!/^\d{4}-\d{2}-\d{2}/.test(run.values.now) || Number.isNaN(now.getTime()))
       throw usage('--now must be an ISO date such as 2026-11-25 or 2026-11-25T10:00:00Z.');
   }
-  const recognizer = await createRecognizer(understandingConfig(run.io.env));
+  const recognizer = await createRecognizer({ nluEngine: loadNluEngine(run.io.env) });
   const recognition = await recognizer.recognize(message, now);
   print(run, recognitionJson(recognition), recognitionText(recognition));
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors';
+import { NLU_ENGINES, type NluEngine } from './understanding/nluEngines';
 
 const optionalString = z
   .string()
@@ -22,6 +23,14 @@ const byteSize = z
   .string()
   .transform(parseByteSize)
   .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive size such as 20MB, 512KB or 1048576');
+
+const nluEngine = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) => v || 'local')
+  .pipe(z.enum(NLU_ENGINES, { error: `must be one of: ${NLU_ENGINES.join(', ')}` }))
+  .default('local');
 
 const configSchema = z.object({
   MONGODB_URI: optionalString.refine(
@@ -77,6 +86,7 @@ const configSchema = z.object({
       (n) => Number.isInteger(n) && n >= 1 && n <= 720,
       'must be a whole number of hours from 1 to 720',
     ),
+  NLU_ENGINE: nluEngine,
 });
 
 /** The validated settings the whole product runs with. */
@@ -104,6 +114,25 @@ export interface Config {
   reportLinkSecret: string | undefined;
   /** How long a report link works, in hours. */
   reportLinkTtlHours: number;
+  /** Which engine understands administrators' questions ({@link NluEngine}). */
+  nluEngine: NluEngine;
+}
+
+function configError(error: z.ZodError): AppError {
+  const lines = error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  return new AppError('config-invalid', `Invalid configuration:\n  ${lines.join('\n  ')}`, {
+    settings: error.issues.map((i) => i.path.join('.')),
+  });
+}
+
+/**
+ * Reads only `NLU_ENGINE`, for what needs nothing else (understanding a message offline): a bad value
+ * elsewhere in the configuration does not stop it.
+ */
+export function loadNluEngine(env: NodeJS.ProcessEnv = process.env): NluEngine {
+  const parsed = z.object({ NLU_ENGINE: nluEngine }).safeParse(env);
+  if (!parsed.success) throw configError(parsed.error);
+  return parsed.data.NLU_ENGINE;
 }
 
 /**
@@ -112,12 +141,7 @@ export interface Config {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new AppError('config-invalid', `Invalid configuration:\n  ${lines.join('\n  ')}`, {
-      settings: parsed.error.issues.map((i) => i.path.join('.')),
-    });
-  }
+  if (!parsed.success) throw configError(parsed.error);
   const c = parsed.data;
   return {
     mongodbUri: c.MONGODB_URI,
@@ -136,5 +160,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
     reportLinkSecret: c.REPORT_LINK_SECRET,
     reportLinkTtlHours: c.REPORT_LINK_TTL,
+    nluEngine: c.NLU_ENGINE,
   };
 }

@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
       publicUrl: 'http://localhost:3978',
       reportLinkSecret: undefined,
       reportLinkTtlHours: 72,
+      nluEngine: 'local',
     });
   });
 

@@ -1,21 +1,23 @@
 import { isAppError } from '../../services/errors';
-import { createRecognizer, understandingConfig } from '../../services/understanding/createRecognizer';
+import { loadConfig, loadNluEngine } from '../../services/config';
+import { createRecognizer } from '../../services/understanding/createRecognizer';
 import { sharedNlpjsRecognizer } from '../../services/understanding/nlpjsRecognizer';
 
-describe('understandingConfig', () => {
+describe('NLU_ENGINE', () => {
   it.each<[NodeJS.ProcessEnv]>([
     [{}],
     [{ NLU_ENGINE: '' }],
     [{ NLU_ENGINE: 'local' }],
     [{ NLU_ENGINE: ' LOCAL ' }],
   ])('picks the local engine for %j', (env) => {
-    expect(understandingConfig(env)).toEqual({ nluEngine: 'local' });
+    expect(loadConfig(env).nluEngine).toBe('local');
+    expect(loadNluEngine(env)).toBe('local');
   });
 
   it('rejects an engine it does not have, naming the setting', () => {
     let thrown: unknown;
     try {
-      understandingConfig({ NLU_ENGINE: 'clu' });
+      loadNluEngine({ NLU_ENGINE: 'clu', MAX_FILE_SIZE: 'abc' });
     } catch (err) {
       thrown = err;
     }
