@@ -1,6 +1,9 @@
 import { ConversationState, type CloudAdapter } from 'botbuilder';
 import type restify from 'restify';
+import { MorePages } from '../dialogs/answers/morePages';
+import { QuestionAnswers } from '../dialogs/answers/questionAnswers';
 import { ImportDialog, type ImportFlowServices } from '../dialogs/importDialog';
+import { QuestionDialog } from '../dialogs/questionDialog';
 import { attachPlanOutcome, type PlanOutcome } from '../dialogs/planWaitDialog';
 import { AccountDirectory } from '../services/accounts/accountDirectory';
 import type { Config } from '../services/config';
@@ -11,6 +14,7 @@ import { ImportJobQueue } from '../services/jobs/importJobQueue';
 import { ImportJobRunner } from '../services/jobs/importJobRunner';
 import type { Logger } from '../services/logger';
 import { loadOrCreateSecret } from '../services/settings/sharedSecret';
+import { createRecognizer } from '../services/understanding/createRecognizer';
 import { UploadStore } from '../services/uploads/uploadStore';
 import { AccountAccess, teamsEmailLookup, type AccessSettings } from './access/accountAccess';
 import { downloadAttachment, pickUserFile } from './attachments/attachmentDownloader';
@@ -23,6 +27,7 @@ import { MongoStorage } from './storage/mongoStorage';
 import { createReportFileConsentHandler, reportFileConsentCard } from './teams/reportFileConsent';
 import { registerWebChatPage } from './webChat/webChatPage';
 import { parseReplyAddress } from './replyAddress';
+import { createQuestionServices } from './questionServices';
 
 /** Where channels serve uploaded files from (Bot Framework, Teams/SharePoint). */
 export const ALLOWED_ATTACHMENT_HOSTS = [
@@ -158,11 +163,18 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
   };
 
   const conversationState = new ConversationState(new MongoStorage(db));
+  const questionServices = createQuestionServices(db, services.imports.history, results, reportUrl);
+  const answers = new QuestionAnswers(questionServices);
+  const morePages = new MorePages(conversationState);
   const bot = new EnrollmentBot({
     access,
     conversationState,
     importDialog: new ImportDialog(flow, deps.inlinePlanMaxBytes),
+    questionDialog: new QuestionDialog(answers, questionServices, morePages.remember),
     results,
+    recognizer: await createRecognizer(config),
+    answers,
+    morePages,
     onReportFileConsent: createReportFileConsentHandler({
       history: services.imports.history,
       access,

@@ -16,6 +16,11 @@ export abstract class CancelAndHelpDialog extends ComponentDialog {
   /** What the admin can do at the step the flow is waiting on. */
   protected abstract helpText(dc: DialogContext): string;
 
+  /** What the admin is told when they cancel. */
+  protected cancelledText(): string {
+    return CANCELLED_TEXT;
+  }
+
   override async onContinueDialog(innerDc: DialogContext): Promise<DialogTurnResult> {
     return (await this.interrupt(innerDc)) ?? super.onContinueDialog(innerDc);
   }
@@ -26,7 +31,7 @@ export abstract class CancelAndHelpDialog extends ComponentDialog {
     const value = activity.value as { action?: unknown } | undefined;
     const said = activity.text ?? '';
     if (isCancel(said) || value?.action === 'cancel') {
-      await innerDc.context.sendActivity(CANCELLED_TEXT);
+      await innerDc.context.sendActivity(this.cancelledText());
       return innerDc.cancelAllDialogs();
     }
     if (isHelp(said) || value?.action === 'help') {

@@ -12,6 +12,7 @@ import {
   type AdaptiveCard,
   type CardElement,
 } from './adaptiveCard';
+import { importLabel } from './historyCards';
 
 const STATUS_TITLE = {
   planned: 'Import planned',
@@ -30,7 +31,7 @@ function mailLine(label: string, counts: MailCounts): string {
 export function resultSummary(view: ImportResultView): string {
   const { record } = view;
   const o = record.outcomes;
-  const head = `${STATUS_TITLE[record.status]}: ${record.file.name} (import ${record._id}).`;
+  const head = `${STATUS_TITLE[record.status]}: ${record.file.name} (import ${importLabel(record)}).`;
   const counts =
     `Created ${formatCount(o.created)}, updated ${formatCount(o.updated)}, activated ${formatCount(o.activated)}, ` +
     `deleted ${formatCount(o.deleted)}, unchanged ${formatCount(o.unchanged)}, ignored ${formatCount(o.ignored)}` +
@@ -49,10 +50,13 @@ export function resultCard(view: ImportResultView): AdaptiveCard {
       weight: 'Bolder',
       color: record.status === 'failed' ? 'Attention' : 'Default',
     }),
-    text(`Import ${record._id} by ${escapeMarkdown(record.by)} · ${plural(record.file.rows, 'row')}`, {
-      isSubtle: true,
-      spacing: 'None',
-    }),
+    text(
+      `Import ${importLabel(record)} by ${escapeMarkdown(record.by)} · ${plural(record.file.rows, 'row')}`,
+      {
+        isSubtle: true,
+        spacing: 'None',
+      },
+    ),
   ];
   if (record.error) body.push(text(escapeMarkdown(record.error.message), { color: 'Attention' }));
   body.push(
@@ -90,19 +94,4 @@ function problemLines(view: ImportResultView): CardElement[] {
   if (more > 0)
     lines.push(text(`…and ${plural(more, 'more row')}: the report lists them all.`, { isSubtle: true }));
   return lines;
-}
-
-/** The ignored and failed rows of one import, as many as fit in a message. */
-export function ignoredRowsCard(view: ImportResultView): AdaptiveCard {
-  const body: CardElement[] = [
-    text(`Rows not imported from ${escapeMarkdown(view.record.file.name)}`, {
-      size: 'Medium',
-      weight: 'Bolder',
-    }),
-  ];
-  if (view.problemTotal === 0) body.push(text('Every row was imported.'));
-  else body.push(...problemLines(view));
-  return adaptiveCard(body, [
-    { type: 'Action.OpenUrl', title: 'Download report (CSV)', url: view.reportUrl },
-  ]);
 }

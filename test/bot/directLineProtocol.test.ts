@@ -245,10 +245,11 @@ describe('an import through the local Direct Line endpoint', () => {
       (a) => isBot(a) && (a.text ?? '').startsWith('Import finished'),
       'the result card',
     );
-    expect(result.text).toContain(`Import finished: users.csv (import ${importId}). Created 2,`);
+    expect(result.text).toContain(`Import finished: users.csv (import #1). Created 2,`);
     const card = JSON.stringify(cardOf(result)?.content);
     expect(card).toContain('"title":"Created","value":"2"');
     expect(card).toContain('"title":"Ignored","value":"1"');
+    expect(card).toContain(`/reports/${importId ?? 'missing'}.csv?`);
 
     // The progress message was updated in place: the same id arrived again, with the final text last.
     const progress = client.received.filter((a) => /^Import(ing|ed) users\.csv:/.test(a.text ?? ''));
@@ -267,6 +268,29 @@ describe('an import through the local Direct Line endpoint', () => {
       before,
     );
     expect(JSON.stringify(cardOf(shown)?.content)).toContain('"title":"Created","value":"2"');
+
+    // Two questions in the admin's own words, answered from the recorded results.
+    const beforeProblems = client.received.length;
+    await client.post({ type: 'message', text: 'what went wrong with import #1' });
+    const problems = await client.waitFor(
+      (a) => isBot(a) && Boolean(cardOf(a)),
+      'the problem rows',
+      beforeProblems,
+    );
+    expect(problems.text).toMatch(/^1 row of #1 users\.csv was not imported, mostly: .*email/);
+    expect(JSON.stringify(cardOf(problems)?.content)).toContain('bad-email');
+
+    const beforeLookup = client.received.length;
+    await client.post({ type: 'message', text: 'what happend to sam@acme.com' });
+    const lookup = await client.waitFor(
+      (a) => isBot(a) && Boolean(cardOf(a)),
+      'the user history',
+      beforeLookup,
+    );
+    expect(lookup.text).toMatch(
+      /^sam@acme\.com: created by import #1 \(users\.csv, (?:today|yesterday)\)\. They are invited/,
+    );
+    expect(JSON.stringify(cardOf(lookup)?.content)).toContain('Created');
     expect(await collection('users').countDocuments({ accountId: 'acme' })).toBe(2);
 
     // Watermarks only ever grow, and asking from the latest one returns nothing new.

@@ -1,5 +1,11 @@
 import { TestAdapter, type Activity } from 'botbuilder';
-import { HELP_TEXT, WELCOME_TEXT } from '../../bot/enrollmentBot';
+import {
+  HELP_TEXT,
+  IMPORT_START_TEXT,
+  NOTHING_MORE_TEXT,
+  NOTHING_TO_CANCEL_TEXT,
+  WELCOME_TEXT,
+} from '../../bot/enrollmentBot';
 import { AccountDirectory } from '../../services/accounts/accountDirectory';
 import { fileSourceFromBuffer } from '../../services/import/fileSource';
 import { USERS_COLLECTION } from '../../services/users/userTypes';
@@ -109,7 +115,7 @@ describe('answers about the latest import', () => {
   it('says when there is none, then shows results and ignored rows once an import ran', async () => {
     await adapter('webchat', { id: 'admin-1', name: 'Ada' })
       .send({ type: 'message', text: 'show last import results' })
-      .assertReply('This account has no imports yet. Send me a user file to start one.')
+      .assertReply('This account has no imports yet. Send me a user file (CSV or TXT) to start one.')
       .startTest();
 
     // An import run through the engine, as the background job would.
@@ -122,18 +128,19 @@ describe('answers about the latest import', () => {
     await adapter('webchat')
       .send({ type: 'message', text: 'Show last import results' })
       .assertReply((r) => {
-        expect(r.text).toContain(`Import finished: staff.csv (import ${record._id}).`);
+        expect(r.text).toContain(`Import finished: staff.csv (import #${record.number}).`);
         expect(r.text).toContain('ignored 1');
         expect(cardJson(r)).toContain('"title":"Created","value":"1"');
         expect(cardJson(r)).toMatch(/reports\/imp_[a-z0-9]+\.csv\?/);
       })
       .send({ type: 'message', text: 'show ignored rows' })
       .assertReply((r) => {
-        expect(r.text).toBe('1 rows of staff.csv were not imported.');
-        expect(cardJson(r)).toContain('Row 3 (bad-email), New:');
+        expect(r.text).toMatch(/^1 row of #\d+ staff\.csv was not imported, mostly: .*email/);
+        expect(cardJson(r)).toContain('"text":"3"');
+        expect(cardJson(r)).toContain('bad-email');
       })
       .send({ type: 'message', text: '', value: { action: 'showIgnored', importId: record._id } })
-      .assertReply((r) => expect(cardJson(r)).toContain('Row 3 (bad-email)'))
+      .assertReply((r) => expect(cardJson(r)).toContain('bad-email'))
       .startTest();
     expect(
       await bot.services.database.db.collection(USERS_COLLECTION).countDocuments({ accountId: 'acme' }),
@@ -150,6 +157,80 @@ describe('answers about the latest import', () => {
     await adapter('webchat')
       .send({ type: 'message', text: '', value: { action: 'showResults', importId: other._id } })
       .assertReply('I could not find that import in this account.')
+      .startTest();
+  });
+});
+
+describe('understanding what the admin says', () => {
+  it('answers small talk, the other intents and a "show more" with nothing to continue', async () => {
+    await adapter('webchat')
+      .send({ type: 'message', text: 'Good morning' })
+      .assertReply((r) => expect(r.text).toContain(WELCOME_TEXT))
+      .send({ type: 'message', text: 'cancel' })
+      .assertReply(NOTHING_TO_CANCEL_TEXT)
+      .send({ type: 'message', text: 'i want to import some new users' })
+      .assertReply(IMPORT_START_TEXT)
+      .send({ type: 'message', text: 'what can you do' })
+      .assertReply(HELP_TEXT)
+      .send({ type: 'message', text: 'show more' })
+      .assertReply(NOTHING_MORE_TEXT)
+      .startTest();
+  });
+
+  it('asks with suggested actions instead of guessing, and understands the suggestion', async () => {
+    await adapter('msteams', { id: 'admin-1', name: 'Ada' })
+      .send({ type: 'message', text: 'order me a pizza', ...teamsData() })
+      .assertReply((r) => {
+        expect(r.text).toMatch(/^I (am not sure what you mean|can only help with importing users)/);
+        const actions = r.suggestedActions?.actions ?? [];
+        expect(actions.length).toBeGreaterThanOrEqual(2);
+        expect(actions.every((a) => a.type === 'imBack')).toBe(true);
+      })
+      .send({ type: 'message', text: 'List all imports', ...teamsData() })
+      .assertReply((r) => {
+        expect(r.text).toMatch(/^\d+ imports?; the newest is #\d+ /);
+        expect(cardJson(r)).toContain('File and admin');
+      })
+      .send({ type: 'message', text: 'show more', ...teamsData() })
+      .assertReply(NOTHING_MORE_TEXT)
+      .startTest();
+  });
+
+  it('asks which import when a question fits several, in the admin’s words', async () => {
+    for (const name of ['dup.csv', 'dup.csv']) {
+      await bot.services.imports.commit(
+        fileSourceFromBuffer(name, Buffer.from(CLEAN)),
+        'acme',
+        {},
+        { by: 'Ada' },
+      );
+    }
+    await adapter('webchat')
+      .send({ type: 'message', text: 'what went wrong with dup.csv' })
+      .assertReply((r) => {
+        expect(r.text).toMatch(/^Which import: #(\d+) dup\.csv today, or #(\d+) dup\.csv today\?$/);
+        expect(r.suggestedActions?.actions.map((a) => a.value)).toContain('cancel');
+      })
+      .send({ type: 'message', text: 'the first one' })
+      .assertReply((r) => expect(r.text).toMatch(/^1 row of #\d+ dup\.csv was not imported/))
+      // A new question while the assistant waits for an answer is taken as the new question.
+      .send({ type: 'message', text: 'what went wrong with dup.csv' })
+      .assertReply((r) => expect(r.text).toMatch(/^Which import:/))
+      .send({ type: 'message', text: 'list all imports' })
+      .assertReply((r) => expect(r.text).toMatch(/^\d+ imports; the newest is #\d+ dup\.csv today\./))
+      .send({ type: 'message', text: 'the first one' })
+      .assertReply((r) => expect(r.text).toMatch(/^I am not sure what you mean|^I can only help/))
+      // A reply that is neither an answer nor a question is asked again; "stop" still leaves.
+      .send({ type: 'message', text: 'look up a user' })
+      .assertReply('Which user do you mean? Send me their email address, such as jane@acme.com.')
+      .send({ type: 'message', text: 'hmm' })
+      .assertReply('I need an email address, such as jane@acme.com, to look a user up. Or say "cancel".')
+      .send({ type: 'message', text: 'stop' })
+      .assertReply('OK, I left everything as it was.')
+      .send({ type: 'message', text: 'what happened to jane@acme.com?' })
+      .assertReply((r) =>
+        expect(r.text).toMatch(/^jane@acme\.com: (created|unchanged|updated) by import #\d+ \(dup\.csv/),
+      )
       .startTest();
   });
 });

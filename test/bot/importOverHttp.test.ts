@@ -113,7 +113,7 @@ describe.each(['webchat', 'msteams'])('an import over HTTP on %s', (channelId) =
     const result = conversationMessages(conversationId).find((c) =>
       String(c.body.text).startsWith('Import finished'),
     );
-    expect(result?.body.text).toContain(`Import finished: users.csv (import ${importId}). Created 2,`);
+    expect(result?.body.text).toContain(`Import finished: users.csv (import #1). Created 2,`);
     const card = JSON.stringify(cardOf(result?.body ?? {})?.content);
     expect(card).toContain('"title":"Created","value":"2"');
     expect(card).toContain('"title":"Ignored","value":"1"');

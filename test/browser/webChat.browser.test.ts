@@ -135,6 +135,24 @@ describe('the local Web Chat page in Chromium', () => {
     await page.screenshot({ path: SCREENSHOT });
   });
 
+  it('answers a question typed in the send box, and asks with suggested actions when unsure', async () => {
+    const sendBox = page.locator('[data-id="webchat-sendbox-input"]');
+    await sendBox.fill('what went wrong with import #1');
+    await sendBox.press('Enter');
+    const problems = lastCard('Rows not imported: #1 users.csv');
+    await problems.waitFor();
+    expect(await problems.innerText()).toContain('bad-email');
+
+    await sendBox.fill('order me a pizza');
+    await sendBox.press('Enter');
+    const suggestion = page.locator('.webchat__suggested-action', { hasText: 'List all imports' });
+    await suggestion.waitFor();
+    await suggestion.click();
+    const list = lastCard('File and admin');
+    await list.waitFor();
+    expect(await list.innerText()).toContain('users.csv');
+  });
+
   it('takes the sample file dropped onto the page', async () => {
     const download = page.waitForEvent('download');
     await page.getByRole('link', { name: 'Download a sample file' }).click();
