@@ -14,6 +14,8 @@ export const SUGGESTION_FOR: Record<Exclude<IntentName, 'none'>, { label: string
   'invitations.status': { label: 'see the invitation status', says: 'Invitation status' },
   'invitations.resend': { label: 'resend failed invitations', says: 'Resend failed invitations' },
   'report.download': { label: 'download an import report', says: 'Download the report' },
+  'import.undo': { label: 'undo an import', says: 'Undo an import' },
+  'import.retry': { label: 'fix the rows that failed', says: 'Fix the failed rows' },
   'import.start': { label: 'import a user file', says: 'Import a user file' },
   help: { label: 'see what I can do', says: 'Help' },
   cancel: { label: 'cancel', says: 'Cancel' },

@@ -82,7 +82,9 @@ const DATE_PREPOSITION =
  * The first period mentioned in `text`, relative to `now` in the administrator's time zone, or undefined.
  * Pass a text where emails, file names and import numbers are blanked out (see entities.ts).
  */
-export function findPeriod(text: string, now: Date, utcOffsetMinutes = 0): FoundPeriod | undefined {
+export function findPeriod(message: string, now: Date, utcOffsetMinutes = 0): FoundPeriod | undefined {
+  // "yesterdays import" is often typed without its apostrophe; the same length keeps every offset valid.
+  const text = message.replace(/\b(yesterday|today)s\b/gi, '$1 ');
   const clock = new Clock(now, utcOffsetMinutes);
   const found: FoundPeriod[] = [];
   let rest = text;

@@ -14,6 +14,8 @@ export const INTENTS = [
   'invitations.status',
   'invitations.resend',
   'report.download',
+  'import.undo',
+  'import.retry',
   'import.start',
   'help',
   'cancel',
