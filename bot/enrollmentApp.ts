@@ -9,7 +9,7 @@ import { AccountDirectory } from '../services/accounts/accountDirectory';
 import type { Config } from '../services/config';
 import type { EnrollmentServices } from '../services/enrollmentServices';
 import { ImportResults } from '../services/history/importResults';
-import { signReportPath } from '../services/history/reportLinks';
+import { signReportPath, type ReportFormat } from '../services/history/reportLinks';
 import { ImportJobQueue } from '../services/jobs/importJobQueue';
 import { ImportJobRunner } from '../services/jobs/importJobRunner';
 import type { Logger } from '../services/logger';
@@ -21,6 +21,7 @@ import { downloadAttachment, pickUserFile } from './attachments/attachmentDownlo
 import { EnrollmentBot } from './enrollmentBot';
 import { registerDirectLine } from './directLine/directLineChannel';
 import { createHttpServer } from './httpServer';
+import { registerAcceptRoute } from './invitations/acceptRoute';
 import { ImportJobNotifier } from './jobs/importJobNotifier';
 import { registerReportRoute } from './reports/reportRoute';
 import { MongoStorage } from './storage/mongoStorage';
@@ -98,18 +99,21 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
   const reportKey = config.reportLinkSecret
     ? Buffer.from(config.reportLinkSecret, 'utf8')
     : await loadOrCreateSecret(db, REPORT_KEY_NAME);
-  const reportUrl = (importId: string, accountId: string) =>
+  const signedUrl = (format: ReportFormat) => (importId: string, accountId: string) =>
     config.publicUrl +
     signReportPath(
       {
         importId,
         accountId,
-        format: 'csv',
+        format,
         expiresAt: new Date(Date.now() + config.reportLinkTtlHours * 3600 * 1000),
       },
       reportKey,
     );
-  const results = new ImportResults(db, services.imports.history, reportUrl);
+  const reportUrl = signedUrl('csv');
+  /** The fix file's link: the rows not imported, to correct and send back (`results.fixFileUrl(record)`). */
+  const fixFileUrl = signedUrl('fix.csv');
+  const results = new ImportResults(db, services.imports.history, reportUrl, fixFileUrl);
 
   const flow: ImportFlowServices = {
     receiveFile: (attachments) =>
@@ -206,6 +210,13 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
     },
     registerRoutes: (s) => {
       registerReportRoute(s, { history: services.imports.history, key: reportKey, log });
+      registerAcceptRoute(s, {
+        db,
+        inviteUrlBase: config.inviteUrlBase,
+        accountName: config.accountName,
+        ttlDays: config.inviteTtlDays,
+        log,
+      });
       if (localChannel) {
         directLine = registerDirectLine(s, {
           db,

@@ -1,4 +1,5 @@
-import type { AccountAdmin, TenantLink } from '../services/accounts/accountDirectory';
+import type { AccountAdmin, AllowedDomains, TenantLink } from '../services/accounts/accountDirectory';
+import { describeEmailFlag } from '../services/import/emailDomainCheck';
 import type { ImportRecord } from '../services/history/importRecord';
 import type { ImportPlan } from '../services/import/importPlan';
 import { actionLabel } from '../services/import/rowRules';
@@ -21,6 +22,7 @@ export function planJson(plan: ImportPlan) {
     problemsTruncated: plan.problemsTruncated,
     preview: plan.preview.map(({ action, ...rest }) => ({ ...rest, action: actionLabel(action) })),
     deletions: plan.deletions,
+    flagged: plan.flagged,
     needs: plan.needs,
     alreadyImported: plan.alreadyImported,
   };
@@ -87,6 +89,16 @@ export function planText(plan: ImportPlan): string {
     for (const p of plan.problems.slice(0, 20)) lines.push(`  row ${p.row}: ${p.code} - ${p.message}`);
     if (ignored > 20) lines.push(`  … and ${ignored - 20} more (use --json for the list)`);
   }
+  if (plan.flagged.count > 0) {
+    const decided = !plan.needs.includes('confirm-flagged-emails');
+    lines.push(
+      `Flagged emails: ${plan.flagged.count}${decided ? '' : ' (choose with --flagged import or --flagged skip)'}`,
+    );
+    for (const f of plan.flagged.rows.slice(0, 20))
+      lines.push(`  row ${f.row}: ${f.email} - ${describeEmailFlag(f.email, f)}`);
+    if (plan.flagged.count > 20)
+      lines.push(`  … and ${plan.flagged.count - 20} more (use --json for the list)`);
+  }
   if (plan.deletions.count > 0)
     lines.push(
       `Deletes: ${plan.deletions.sample.join(', ')}${plan.deletions.count > plan.deletions.sample.length ? ', …' : ''}`,
@@ -131,6 +143,21 @@ export function tenantJson(link: TenantLink) {
 /** One stored tenant link as a tab-separated line: tenant, account, when linked, by whom. */
 export function tenantText(link: TenantLink): string {
   return `${link.tenantId}\t${link.accountId}\t${link.linkedAt.toISOString()}\t${link.linkedBy}`;
+}
+
+/** One account's allowed email domains as the CLI prints them with --json. */
+export function allowedDomainsJson(entry: AllowedDomains) {
+  return {
+    accountId: entry.accountId,
+    allowedDomains: entry.domains,
+    updatedAt: entry.updatedAt,
+    updatedBy: entry.updatedBy,
+  };
+}
+
+/** One account's allowed email domains as a tab-separated line: account, domains, when set, by whom. */
+export function allowedDomainsText(entry: AllowedDomains): string {
+  return `${entry.accountId}\t${entry.domains.join(',')}\t${entry.updatedAt.toISOString()}\t${entry.updatedBy}`;
 }
 
 const roundScore = (score: number) => Math.round(score * 1000) / 1000;

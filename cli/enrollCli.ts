@@ -1,20 +1,28 @@
+import { promises as fs } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, loadNluEngine } from '../services/config';
 import { openEnrollmentServices, type EnrollmentServices } from '../services/enrollmentServices';
 import { AppError, isAppError } from '../services/errors';
+import { writeFixCsv } from '../services/history/fixFile';
 import { writeCsvReport, writeJsonReport } from '../services/history/rowReport';
 import { fileSourceFromPath } from '../services/import/fileSource';
 import {
   parseDefaultStatus,
+  parseFlaggedChoice,
   parseMappingAssignment,
   type ImportOptions,
 } from '../services/import/importOptions';
+import { describeEmailFlag } from '../services/import/emailDomainCheck';
+import type { ImportPlan } from '../services/import/importPlan';
 import { createLogger } from '../services/logger';
 import { createRecognizer } from '../services/understanding/createRecognizer';
 import {
   adminJson,
   adminText,
+  allowedDomainsJson,
+  allowedDomainsText,
   importJson,
   importText,
   planJson,
@@ -25,6 +33,7 @@ import {
   tenantText,
   userJson,
 } from './cliOutput';
+import { undoPlanJson, undoPlanText, undoResultJson, undoResultText } from './undoOutput';
 
 /** Where one run of the command line reads its settings from and writes its output to. */
 export interface EnrollCliIo {
@@ -37,10 +46,11 @@ export const USAGE = `Usage: npm run -s enroll -- <command> [options]
 
 Commands:
   import <file> --account <id> [--as <admin>] [--dry-run] [--default-status New|Update|Delete|Activate]
-                [--map field=Header ...] [--create-missing] [--json]
+                [--map field=Header ...] [--create-missing] [--flagged import|skip] [--json]
   history --account <id> [--limit N] [--json]
   show <importId> [--json]
-  report <importId> --format csv|json
+  report <importId> --format csv|json [--out <file>]
+  report <importId> --fix [--out <file>]
   users --account <id> [--include-deleted] [--json]
   admins add <principal> --account <id> [--as <admin>] [--json]
   admins remove <principal> --account <id> [--json]
@@ -48,11 +58,27 @@ Commands:
   tenants link <tenantId> --account <id> [--as <admin>] [--json]
   tenants unlink <tenantId> [--json]
   tenants list [--account <id>] [--json]
+  domains set <account> <domain,domain,...> [--as <admin>] [--json]
+  domains clear <account> [--json]
+  domains list [--account <id>] [--json]
+  undo <importId or #number> --account <id> [--as <admin>] [--yes] [--json]
   understand "<message>" [--now <ISO date>] [--json]
 
+undo shows what undoing the import would do; with --yes it does it.
 A <principal> is a Microsoft Teams user's Entra object id, a channel user id or an email.`;
 
-const COMMANDS = ['import', 'history', 'show', 'report', 'users', 'admins', 'tenants', 'understand'] as const;
+const COMMANDS = [
+  'import',
+  'history',
+  'show',
+  'report',
+  'users',
+  'admins',
+  'tenants',
+  'domains',
+  'undo',
+  'understand',
+] as const;
 type Command = (typeof COMMANDS)[number];
 /** The commands that work on the database (all but `understand`, which needs nothing but its message). */
 type ServiceCommand = Exclude<Command, 'understand'>;
@@ -61,6 +87,7 @@ type ServiceCommand = Exclude<Command, 'understand'>;
 const SUBCOMMANDS: Partial<Record<Command, readonly string[]>> = {
   admins: ['add', 'remove', 'list'],
   tenants: ['link', 'unlink', 'list'],
+  domains: ['set', 'clear', 'list'],
 };
 
 const OPTIONS = {
@@ -70,11 +97,15 @@ const OPTIONS = {
   'default-status': { type: 'string' },
   map: { type: 'string', multiple: true },
   'create-missing': { type: 'boolean' },
+  flagged: { type: 'string' },
   json: { type: 'boolean' },
   format: { type: 'string' },
+  fix: { type: 'boolean' },
+  out: { type: 'string' },
   limit: { type: 'string' },
   'include-deleted': { type: 'boolean' },
   now: { type: 'string' },
+  yes: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -142,12 +173,14 @@ async function runImport(services: EnrollmentServices, run: Run): Promise<void> 
     options.defaultAction = parseDefaultStatus(values['default-status']);
   if (values.map) options.mapping = Object.assign({}, ...values.map.map(parseMappingAssignment));
   if (values['create-missing']) options.createMissingOnUpdate = true;
+  if (values.flagged !== undefined) options.flaggedEmails = parseFlaggedChoice(values.flagged);
   const source = await fileSourceFromPath(file);
   const plan = await services.imports.plan(source, accountId, options);
   if (values['dry-run']) {
     print(run, planJson(plan), planText(plan));
     return;
   }
+  if (plan.needs.includes('confirm-flagged-emails')) throw flaggedUndecided(plan);
   const record = await services.imports.commit(source, accountId, options, {
     by: actor(run),
   });
@@ -158,6 +191,46 @@ async function runImport(services: EnrollmentServices, run: Run): Promise<void> 
     { ...planJson(plan), ...importJson(record), delivery },
     `${planText(plan)}\n\n${importText(record)}\n  delivered now: ${delivery.sent} sent, ${delivery.failed} failed, ${delivery.retrying} to retry (${services.mail.description})`,
   );
+}
+
+/** Why an import with flagged emails and no --flagged is refused, naming them (the first few). */
+function flaggedUndecided(plan: ImportPlan): AppError {
+  const { count, rows } = plan.flagged;
+  const named = rows
+    .slice(0, 5)
+    .map((f) => `row ${f.row} ${f.email} (${describeEmailFlag(f.email, f)})`)
+    .join(', ');
+  const more = count > 5 ? `, and ${count - 5} more` : '';
+  return new AppError(
+    'decision-needed',
+    `${count === 1 ? '1 email is' : `${count} emails are`} flagged: ${named}${more}. Add --flagged import to ` +
+      'import them as they are, or --flagged skip to leave those rows out (--dry-run lists them all). ' +
+      'Nothing was imported.',
+    { flagged: count },
+  );
+}
+
+/** Without --yes what undoing the import would do (nothing is changed); with --yes, the undo. */
+async function runUndo(services: EnrollmentServices, run: Run): Promise<void> {
+  const { values, args } = run;
+  const [ref, ...extra] = args;
+  if (!ref?.trim()) throw usage('undo needs an import id or number, such as: undo #12 --account <id>');
+  if (extra.length > 0)
+    throw usage(`undo takes one import; also got ${extra.map((word) => `"${word}"`).join(', ')}.`);
+  const accountId = requireAccount(values);
+  if (!values.yes) {
+    const plan = await services.imports.undo.plan(accountId, ref);
+    print(
+      run,
+      undoPlanJson(plan),
+      undoPlanText(plan, `npm run -s enroll -- undo ${ref} --account ${accountId}`),
+    );
+    return;
+  }
+  const result = await services.imports.undo.apply(accountId, ref, actor(run));
+  // Messages an undone undo queued again go out now, as after an import.
+  if (result.record.invitations + result.record.activationNotices > 0) await services.outbox.runOnce();
+  print(run, undoResultJson(result), undoResultText(result));
 }
 
 async function runHistory(services: EnrollmentServices, run: Run): Promise<void> {
@@ -193,13 +266,47 @@ async function runShow(services: EnrollmentServices, run: Run): Promise<void> {
 async function runReport(services: EnrollmentServices, run: Run): Promise<void> {
   const { target, values } = run;
   if (!target) throw usage('report needs an import id.');
-  await services.imports.history.get(target);
-  const rows = services.imports.history.rowResults(target);
+  if (values.fix && values.format !== undefined) throw usage('report takes --fix or --format, not both.');
+  const { history } = services.imports;
+  const record = await history.get(target);
   // The report writers only write and wait for 'drain', which every writable stream supports.
-  const out = run.io.stdout as Writable;
-  if (values.format === 'csv') await writeCsvReport(rows, out);
-  else if (values.format === 'json') await writeJsonReport(target, rows, out);
-  else throw usage('report needs --format csv or --format json.');
+  let writer: ((out: Writable) => Promise<number>) | undefined;
+  if (values.fix) writer = (out) => writeFixCsv(history, record, out);
+  else if (values.format === 'csv') writer = (out) => writeCsvReport(history.rowResults(target), out);
+  else if (values.format === 'json')
+    writer = (out) => writeJsonReport(target, history.rowResults(target), out);
+  if (!writer)
+    throw usage(
+      'report needs --format csv or --format json. Use --fix for the rows not imported, to correct.',
+    );
+  if (values.out === undefined) {
+    await writer(run.io.stdout as Writable);
+    return;
+  }
+  const rows = await writeToFile(values.out, writer);
+  print(
+    run,
+    { importId: target, out: values.out, rows },
+    `Wrote ${rows} ${rows === 1 ? 'row' : 'rows'}${values.fix ? ' not imported' : ''} to ${values.out}.`,
+  );
+}
+
+/** Runs `writer` into a new file (replacing one that exists) and waits until it is all on disk. */
+async function writeToFile(file: string, writer: (out: Writable) => Promise<number>): Promise<number> {
+  const handle = await fs.open(file, 'w').catch((err: NodeJS.ErrnoException) => {
+    throw new AppError('option-invalid', `--out: cannot write "${file}" (${err.code ?? err.message}).`);
+  });
+  const out = handle.createWriteStream();
+  out.on('error', () => undefined); // a write error destroys the stream; `finished` below reports it
+  try {
+    const rows = await writer(out);
+    out.end();
+    await finished(out);
+    return rows;
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
 }
 
 async function runUsers(services: EnrollmentServices, run: Run): Promise<void> {
@@ -294,6 +401,62 @@ async function runTenants(services: EnrollmentServices, run: Run): Promise<void>
   );
 }
 
+/**
+ * `domains set <account> <d1,d2,…>`, `domains clear <account>`, `domains list [--account <id>]`: the email
+ * domains an account's imports accept without flagging. The domains may also be given as several words.
+ */
+async function runDomains(services: EnrollmentServices, run: Run): Promise<void> {
+  const { accounts } = services;
+  const sub = run.args[0];
+  if (sub === 'list') {
+    if (run.args.length > 1) throw usage('domains list takes no other words; use --account <id> to filter.');
+    const account = run.values.account?.trim();
+    if (run.values.account !== undefined && !account) throw usage('--account <id> must not be blank.');
+    const lists = await accounts.listAllowedDomains(account);
+    print(
+      run,
+      { accounts: lists.map(allowedDomainsJson) },
+      lists.map(allowedDomainsText).join('\n') ||
+        (account ? `${account} allows any email domain.` : 'No account limits its email domains.'),
+    );
+    return;
+  }
+  if (run.values.account !== undefined)
+    throw usage(`domains ${sub} takes the account as its first word: domains ${sub} <account> …`);
+  const [, given, ...rest] = run.args;
+  const accountId = given?.trim();
+  if (!accountId) throw usage(`domains ${sub} needs an account id.`);
+  if (sub === 'set') {
+    const domains = rest
+      .join(',')
+      .split(/[\s,;]+/)
+      .filter((d) => d !== '');
+    if (domains.length === 0)
+      throw usage(
+        'domains set needs the domains, comma-separated: domains set <account> acme.com,acme.co.uk',
+      );
+    const previous = await accounts.allowedDomains(accountId);
+    const stored = await accounts.setAllowedDomains(accountId, domains, actor(run));
+    print(
+      run,
+      { accountId, allowedDomains: stored, previous },
+      `Imports into ${accountId} now flag emails outside ${stored.join(', ')} (subdomains included).`,
+    );
+    return;
+  }
+  if (rest.length > 0)
+    throw usage(`domains clear takes one account; also got ${rest.map((w) => `"${w}"`).join(', ')}.`);
+  const previous = await accounts.allowedDomains(accountId);
+  const cleared = await accounts.clearAllowedDomains(accountId);
+  print(
+    run,
+    { accountId, cleared, previous },
+    cleared
+      ? `${accountId} allows any email domain again (it allowed ${previous.join(', ')}).`
+      : `${accountId} has no allowed domains set; nothing changed.`,
+  );
+}
+
 /** What the assistant understands of a message; needs no database, so it opens none. */
 async function runUnderstand(run: Run): Promise<void> {
   const message = run.args.join(' ').trim();
@@ -317,6 +480,8 @@ const HANDLERS: Record<ServiceCommand, (services: EnrollmentServices, run: Run) 
   users: runUsers,
   admins: runAdmins,
   tenants: runTenants,
+  domains: runDomains,
+  undo: runUndo,
 };
 
 async function main(argv: string[], io: EnrollCliIo): Promise<number> {

@@ -87,12 +87,22 @@ const REVIEW_HELP =
   'I am waiting for your decision on the plan above. Press Import (or type "yes") to import it; "cancel" ' +
   'changes nothing. To fix a column, type "map <column> to <field>", e.g. "map Business Phone to Work Phone", ' +
   'or "don\'t import Title". For rows without a User Status, type "use New as default". For Update rows ' +
-  'naming people the account does not have, type "create them as New" or "skip them". I show the plan again ' +
-  'after every change.';
+  'naming people the account does not have, type "create them as New" or "skip them". For flagged email ' +
+  'addresses (likely typos, or outside the allowed domains), type "import them anyway" or "skip flagged". I ' +
+  'show the plan again after every change.';
 
 const DELETION_HELP =
   'This file deletes many users, so I need a separate confirmation: type "delete" to go ahead, or "cancel" to ' +
   'change nothing. To keep those users, cancel, change their User Status in the file and send it again.';
+
+/** Why a confirmation is not taken yet: the plan flags emails and the admin has not said what to do with them. */
+function flaggedUndecidedText(count: number): string {
+  return (
+    `${count === 1 ? '1 email address on the plan looks' : `${plural(count, 'email address', 'email addresses')} on the plan look`} ` +
+    "mistyped or outside the account's allowed domains. Before I import, choose on the card whether to import " +
+    `${count === 1 ? 'it' : 'them'}, or type "import them anyway" or "skip flagged".`
+  );
+}
 
 /** The waterfall's per-run values, typed: the dialog keeps the review between turns here. */
 function stepValues(step: WaterfallStepContext): {
@@ -226,6 +236,7 @@ export class ImportDialog extends CancelAndHelpDialog {
         columns: plan.columns as Partial<Record<ImportField, string>>,
         planId,
         options: importOptions,
+        flagged: plan.flagged.count,
       },
       deletions: plan.needs.includes('confirm-deletions') ? plan.deletions : null,
     };
@@ -243,6 +254,11 @@ export class ImportDialog extends CancelAndHelpDialog {
     const reply = parseReviewReply(text, value, ctx);
     switch (reply.kind) {
       case 'confirm':
+        if (ctx.flagged && ctx.options.flaggedEmails === undefined) {
+          await prompt.context.sendActivity(flaggedUndecidedText(ctx.flagged));
+          return false;
+        }
+        return true;
       case 'change':
       case 'cancel':
         return true;

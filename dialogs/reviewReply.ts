@@ -18,6 +18,8 @@ export interface ReviewContext {
   /** The id of the plan card on screen; a click on an older card carries another one. */
   planId: string;
   options: ImportOptions;
+  /** How many emails the plan on screen flags (absent in state saved before flagging existed: none). */
+  flagged?: number;
 }
 
 /** A reply to the plan, typed or clicked, reduced to what it asks for. */
@@ -100,6 +102,7 @@ const cardSubmitSchema = z
     planId: z.string().max(64).optional(),
     defaultStatus: z.string().max(20).optional(),
     createMissing: z.enum(['true', 'false', '']).optional(),
+    flaggedEmails: z.enum(['import', 'skip', '']).optional(),
   })
   .catchall(z.unknown());
 
@@ -397,6 +400,102 @@ function parseCreateMissing(text: string, ctx: ReviewContext): ReviewReply | nul
   return null;
 }
 
+const IMPORT_FLAGGED = new Set([
+  'import them anyway',
+  'import them as they are',
+  'import them as is',
+  'import anyway',
+  'import as is',
+  'import flagged',
+  'import the flagged',
+  'import the flagged ones',
+  'import flagged emails',
+  'import the flagged emails',
+  'import flagged addresses',
+  'import the flagged addresses',
+  'import the typos',
+  'import the typos anyway',
+  'keep flagged',
+  'keep the flagged',
+  'keep the flagged ones',
+  'keep flagged emails',
+  'keep the flagged emails',
+  'keep them anyway',
+  'keep the typos',
+  'allow flagged',
+  'allow the flagged',
+  'allow them',
+  'they are fine',
+  'theyre fine',
+  'they are ok',
+  'theyre ok',
+  'the emails are fine',
+  'the emails are ok',
+  'emails are fine',
+  'the addresses are fine',
+  'addresses are fine',
+  'not typos',
+  'they are not typos',
+  'theyre not typos',
+  'no typos',
+]);
+const SKIP_FLAGGED = new Set([
+  'skip flagged',
+  'skip the flagged',
+  'skip the flagged ones',
+  'skip flagged emails',
+  'skip the flagged emails',
+  'skip flagged addresses',
+  'skip the flagged addresses',
+  'skip flagged rows',
+  'skip the flagged rows',
+  'skip the typos',
+  'skip typos',
+  'skip the suspicious ones',
+  'skip those emails',
+  'skip those addresses',
+  'ignore flagged',
+  'ignore the flagged',
+  'ignore the flagged ones',
+  'ignore the typos',
+  'leave out flagged',
+  'leave out the flagged',
+  'leave out the flagged ones',
+  'leave out the typos',
+  'leave the flagged out',
+  'leave the typos out',
+  'dont import flagged',
+  'dont import the flagged',
+  'dont import the flagged ones',
+  'dont import flagged emails',
+  'dont import the flagged emails',
+  'dont import the typos',
+  'do not import the flagged',
+  'do not import the typos',
+  'drop flagged',
+  'drop the flagged',
+  'drop the typos',
+  'exclude flagged',
+  'exclude the flagged',
+  'exclude the typos',
+]);
+
+/** Whether rows with flagged emails (likely typos, outside the allowed domains) are imported or skipped. */
+function parseFlagged(text: string, ctx: ReviewContext): ReviewReply | null {
+  const t = normalizeUtterance(text);
+  const choice = IMPORT_FLAGGED.has(t) ? 'import' : SKIP_FLAGGED.has(t) ? 'skip' : undefined;
+  if (!choice) return null;
+  if (!ctx.flagged) return { kind: 'invalid', message: 'No email address on this plan is flagged.' };
+  return {
+    kind: 'change',
+    options: { ...ctx.options, flaggedEmails: choice },
+    said:
+      choice === 'import'
+        ? 'The flagged email addresses will be imported as they are.'
+        : 'Rows with flagged email addresses will be skipped.',
+  };
+}
+
 /** Card inputs → options; `null` values in the mapping mean "not imported". */
 function optionsFromCard(
   values: Record<string, unknown>,
@@ -423,6 +522,8 @@ function optionsFromCard(
   }
   if (values.createMissing === 'true') options.createMissingOnUpdate = true;
   if (values.createMissing === 'false') options.createMissingOnUpdate = false;
+  if (values.flaggedEmails === 'import' || values.flaggedEmails === 'skip')
+    options.flaggedEmails = values.flaggedEmails;
   if (Object.keys(options.mapping ?? {}).length === 0) delete options.mapping;
   return options;
 }
@@ -432,6 +533,7 @@ function sameOptions(a: ImportOptions, b: ImportOptions): boolean {
     JSON.stringify({
       d: o.defaultAction ?? null,
       c: o.createMissingOnUpdate ?? false,
+      f: o.flaggedEmails ?? null,
       m: Object.entries(o.mapping ?? {}).sort(([x], [y]) => x.localeCompare(y)),
     });
   return norm(a) === norm(b);
@@ -462,6 +564,7 @@ export function parseReviewReply(text: string | undefined, value: unknown, ctx: 
   if (isHelp(said)) return { kind: 'help' };
   return (
     parseDefault(said, ctx) ??
+    parseFlagged(said, ctx) ??
     parseCreateMissing(said, ctx) ??
     parseUnmap(said, ctx) ??
     parseMapping(said, ctx) ?? { kind: 'unknown' }

@@ -61,6 +61,15 @@ const configSchema = z.object({
     .refine((v) => /^https?:\/\//.test(v), 'must be an http or https URL')
     .default('http://localhost:3978/invite'),
   ACCOUNT_NAME: z.string().trim().min(1).default('your account'),
+  INVITE_TTL_DAYS: optionalString
+    .transform((v) => (v === undefined ? 14 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1 && n <= 365, 'must be a whole number of days from 1 to 365'),
+  INVITE_REMINDER_DAYS: optionalString
+    .transform((v) => (v === undefined ? 0 : Number(v)))
+    .refine(
+      (n) => Number.isInteger(n) && n >= 0 && n <= 365,
+      'must be a whole number of days from 1 to 365, or 0 for no reminders',
+    ),
   MAX_FILE_SIZE: byteSize.default(20 * 1024 * 1024),
   PORT: optionalString
     .transform((v) => (v === undefined ? 3978 : Number(v)))
@@ -86,6 +95,9 @@ const configSchema = z.object({
       (n) => Number.isInteger(n) && n >= 1 && n <= 720,
       'must be a whole number of hours from 1 to 720',
     ),
+  UNDO_WINDOW_DAYS: optionalString
+    .transform((v) => (v === undefined ? 14 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1 && n <= 365, 'must be a whole number of days from 1 to 365'),
   NLU_ENGINE: nluEngine,
 });
 
@@ -100,6 +112,10 @@ export interface Config {
   mailFrom: string;
   inviteUrlBase: string;
   accountName: string;
+  /** How many days an invitation link works after the message carrying it was sent. */
+  inviteTtlDays: number;
+  /** Days after sending that an unaccepted invitation is sent once more as a reminder; 0 sends none. */
+  inviteReminderDays: number;
   maxFileBytes: number;
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -114,6 +130,8 @@ export interface Config {
   reportLinkSecret: string | undefined;
   /** How long a report link works, in hours. */
   reportLinkTtlHours: number;
+  /** How many days after an import it may still be undone. */
+  undoWindowDays: number;
   /** Which engine understands administrators' questions ({@link NluEngine}). */
   nluEngine: NluEngine;
 }
@@ -153,6 +171,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: c.MAIL_FROM,
     inviteUrlBase: c.INVITE_URL_BASE,
     accountName: c.ACCOUNT_NAME,
+    inviteTtlDays: c.INVITE_TTL_DAYS,
+    inviteReminderDays: c.INVITE_REMINDER_DAYS,
     maxFileBytes: c.MAX_FILE_SIZE,
     port: c.PORT,
     logLevel: c.LOG_LEVEL,
@@ -160,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
     reportLinkSecret: c.REPORT_LINK_SECRET,
     reportLinkTtlHours: c.REPORT_LINK_TTL,
+    undoWindowDays: c.UNDO_WINDOW_DAYS,
     nluEngine: c.NLU_ENGINE,
   };
 }

@@ -21,7 +21,10 @@ export interface EnrollmentServices {
 /** Connects to the database and builds the domain services on it. */
 export async function openEnrollmentServices(config: Config, log: Logger): Promise<EnrollmentServices> {
   const database = await openDatabase(config, log);
-  const imports = new ImportService(database.db, { maxFileBytes: config.maxFileBytes });
+  const imports = new ImportService(database.db, {
+    maxFileBytes: config.maxFileBytes,
+    undoWindowDays: config.undoWindowDays,
+  });
   const mail = createMailTransport(
     { smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir },
     log,
@@ -31,6 +34,8 @@ export async function openEnrollmentServices(config: Config, log: Logger): Promi
     transport: mail,
     accountName: config.accountName,
     inviteUrlBase: config.inviteUrlBase,
+    inviteTtlDays: config.inviteTtlDays,
+    reminderDays: config.inviteReminderDays,
     log,
   });
   return {

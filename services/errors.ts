@@ -29,6 +29,16 @@ export type ErrorCode =
   | 'attachment-too-large'
   | 'attachment-failed'
   | 'attachment-multiple'
+  /** An undo was refused: the import is older than UNDO_WINDOW_DAYS. */
+  | 'undo-window-passed'
+  /** An undo was refused: the import was undone already; details.undoneBy names the undo. */
+  | 'undo-already-undone'
+  /** An undo was refused: the import is still running (or waiting to start). */
+  | 'undo-import-running'
+  /** An undo would change nothing: the import changed nothing, or everything it changed has changed since. */
+  | 'undo-nothing-to-do'
+  /** A plan needs the administrator's decision before it can be imported (the message names how to give it). */
+  | 'decision-needed'
   | 'usage';
 
 /** An error whose message is written for the administrator and whose code is stable. */

@@ -1,6 +1,7 @@
 import type restify from 'restify';
 import { isAppError } from '../../services/errors';
 import type { ImportHistory } from '../../services/history/importHistory';
+import { fixFileName, writeFixCsv } from '../../services/history/fixFile';
 import type { ImportRecord } from '../../services/history/importRecord';
 import { verifyReportRequest, type ReportLinkFailure } from '../../services/history/reportLinks';
 import { writeCsvReport } from '../../services/history/rowReport';
@@ -48,13 +49,15 @@ function refuse(res: restify.Response, kind: keyof typeof REFUSALS): void {
 
 /**
  * Serves `GET /reports/<importId>.csv?a=…&e=…&s=…`: the per-row report of one import, to whoever holds a
- * link the bot signed. The signature is the authorization, so the download works in every channel without
+ * link the bot signed; and `GET /reports/<importId>.fix.csv?…`, its fix file (the rows not imported, with
+ * why, to correct and send back), under a link signed for that format. The signature is the authorization, so the download works in every channel without
  * a sign-in; the link names the account and expires.
  */
 export function registerReportRoute(server: restify.Server, deps: ReportRouteDeps): void {
   server.get('/reports/:file', async (req, res) => {
     const file = String(req.params?.file ?? '');
-    const dot = file.lastIndexOf('.');
+    // Import ids have no dot, so the format is everything after the first: "csv" or "fix.csv".
+    const dot = file.indexOf('.');
     // Read from the raw URL so the route does not depend on the server having a query parser mounted.
     const query = new URL(req.url ?? '/', 'http://report.invalid').searchParams;
     const verdict = verifyReportRequest(
@@ -72,7 +75,7 @@ export function registerReportRoute(server: restify.Server, deps: ReportRouteDep
       refuse(res, verdict.reason);
       return;
     }
-    const { importId, accountId } = verdict.claims;
+    const { importId, accountId, format } = verdict.claims;
 
     let record: ImportRecord;
     try {
@@ -94,14 +97,22 @@ export function registerReportRoute(server: restify.Server, deps: ReportRouteDep
 
     res.writeHead(200, {
       'content-type': 'text/csv; charset=utf-8',
-      // Never the uploaded file's own name: it is the user's text, and the id is what the bot talks about.
-      'content-disposition': `attachment; filename="import-${importId}.csv"`,
+      // The report is never named after the uploaded file: it is the user's text, and the id is what the bot
+      // talks about. The fix file goes back to the admin's spreadsheet, so it is ("users-fix-rows.csv"),
+      // reduced to letters, digits, "-" and "_".
+      'content-disposition': `attachment; filename="${
+        format === 'fix.csv' ? fixFileName(record.file.name) : `import-${importId}.csv`
+      }"`,
       'cache-control': 'private, no-store',
       'x-content-type-options': 'nosniff',
     });
     try {
-      res.write(UTF8_BOM);
-      await writeCsvReport(deps.history.rowResults(importId), res);
+      if (format === 'fix.csv') {
+        await writeFixCsv(deps.history, record, res); // with its own byte order mark
+      } else {
+        res.write(UTF8_BOM);
+        await writeCsvReport(deps.history.rowResults(importId), res);
+      }
       res.end();
     } catch (err) {
       // Headers are gone, so the status can no longer say it; cutting the connection tells the browser the

@@ -227,7 +227,9 @@ export function userHistoryCard(
           ? `sent ${describeMoment(user.invitation.sentAt, clock.now, clock.utcOffsetMinutes)}`
           : user.invitation.state === 'failed'
             ? 'could not be sent'
-            : 'waiting to be sent',
+            : user.invitation.state === 'cancelled'
+              ? 'cancelled (its import was undone)'
+              : 'waiting to be sent',
       ]);
     body.push(facts(entries));
   } else {
@@ -298,6 +300,7 @@ export function invitationsCard(
     heading(title),
     facts([
       ['Sent', counts.sent],
+      ['Accepted', counts.accepted],
       ['Waiting', counts.pending],
       ['Failed', counts.failed],
     ]),

@@ -1,5 +1,6 @@
 import { FIELD_LABELS, IMPORT_FIELDS, type ImportField } from '../../services/import/columns';
 import type { ImportOptions } from '../../services/import/importOptions';
+import { describeEmailFlag } from '../../services/import/emailDomainCheck';
 import type { ImportPlan } from '../../services/import/importPlan';
 import { actionLabel, REQUESTED_ACTIONS, type ProblemCode } from '../../services/import/rowRules';
 import { CARD_NO_COLUMN } from '../reviewReply';
@@ -21,11 +22,17 @@ export const PROBLEM_TITLES: Record<ProblemCode, string> = {
   'unknown-status': 'Unknown User Status',
   'duplicate-email': 'Email repeated later in the file (the later row is used)',
   'not-found': 'No such user in the account',
+  'flagged-email': 'Flagged email, skipped as you chose',
 };
 
 /** Rows listed per kind of problem on the card; the report has all of them. */
 const ROWS_PER_PROBLEM = 3;
 const DELETIONS_SHOWN = 10;
+/** Flagged emails listed on the card; the CLI's --json and --dry-run list more. */
+const FLAGGED_SHOWN = 10;
+
+/** The typed equivalents of the flagged-emails choice. */
+export const FLAGGED_HINT = 'Type "import them anyway" or "skip flagged".';
 
 export const TYPED_HINT =
   'You can also type: "yes" to import, "cancel", "map Business Phone to Work Phone", "use New as default", ' +
@@ -73,8 +80,45 @@ function problemLines(plan: ImportPlan): CardElement[] {
   return lines;
 }
 
+/** The rows whose emails look mistyped or lie outside the allowed domains, with what they probably meant. */
+function flaggedLines(plan: ImportPlan, options: ImportOptions): CardElement[] {
+  const { count, rows } = plan.flagged;
+  if (count === 0) return [];
+  const what = count === 1 ? 'This address needs' : `These ${formatCount(count)} addresses need`;
+  const lines: CardElement[] = [
+    text('**Email addresses to check**', { spacing: 'Medium', color: 'Warning' }),
+    text(
+      `${what} a second look: ${count === 1 ? 'it would create a user but looks' : 'they would create users but look'} ` +
+        "mistyped or outside the account's allowed domains." +
+        (options.flaggedEmails
+          ? ''
+          : ` Choose below whether to import ${count === 1 ? 'it' : 'them'}. ${FLAGGED_HINT}`),
+    ),
+  ];
+  for (const f of rows.slice(0, FLAGGED_SHOWN))
+    lines.push(
+      text(`- row ${f.row}: ${escapeMarkdown(f.email)}: ${escapeMarkdown(describeEmailFlag(f.email, f))}`),
+    );
+  if (count > FLAGGED_SHOWN) lines.push(text(`- and ${formatCount(count - FLAGGED_SHOWN)} more`));
+  return lines;
+}
+
 function decisionInputs(plan: ImportPlan, options: ImportOptions): CardElement[] {
   const inputs: CardElement[] = [];
+  if (plan.flagged.count > 0 || options.flaggedEmails !== undefined) {
+    inputs.push({
+      type: 'Input.ChoiceSet',
+      id: 'flaggedEmails',
+      label: 'Flagged email addresses',
+      style: 'compact',
+      placeholder: 'Choose…',
+      value: options.flaggedEmails ?? '',
+      choices: [
+        { title: 'Import them', value: 'import' },
+        { title: 'Skip them', value: 'skip' },
+      ],
+    });
+  }
   if (plan.needs.includes('default-status') || options.defaultAction) {
     inputs.push({
       type: 'Input.ChoiceSet',
@@ -168,6 +212,7 @@ export function planCard(plan: ImportPlan, view: PlanView): AdaptiveCard {
       ),
     );
   }
+  body.push(...flaggedLines(plan, view.options));
   body.push(...problemLines(plan));
   const decisions = decisionInputs(plan, view.options);
   if (decisions.length > 0) body.push(text('**Your decisions**', { spacing: 'Medium' }), ...decisions);

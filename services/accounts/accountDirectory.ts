@@ -1,6 +1,10 @@
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { ACCOUNT_ADMINS_COLLECTION, ACCOUNT_TENANTS_COLLECTION } from '../db/indexes';
+import {
+  ACCOUNT_ADMINS_COLLECTION,
+  ACCOUNT_DOMAINS_COLLECTION,
+  ACCOUNT_TENANTS_COLLECTION,
+} from '../db/indexes';
 import { AppError } from '../errors';
 
 /** A Microsoft Teams tenant linked to an account; `_id` is the tenant id, lower-case. */
@@ -18,6 +22,22 @@ interface AccountAdminDocument {
   principal: string;
   addedAt: Date;
   addedBy: string;
+}
+
+/** An account's allowed email domains; `_id` is the account id. */
+interface AccountDomainsDocument {
+  _id: string;
+  domains: string[];
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+/** An account's allowed email domains, as listed. */
+export interface AllowedDomains {
+  accountId: string;
+  domains: string[];
+  updatedAt: Date;
+  updatedBy: string;
 }
 
 /** A stored tenant → account link, as listed. */
@@ -59,6 +79,33 @@ const principalSchema = z
   .max(320, 'must be at most 320 characters')
   .regex(/^\S*$/, 'must not contain spaces');
 
+/** How many allowed domains one account may list. */
+export const MAX_ALLOWED_DOMAINS = 100;
+
+const HOST_LABEL = /^[a-z0-9-]{1,63}$/;
+
+/**
+ * A host name that can end an email address we accept: dot-separated labels of letters, digits and inner
+ * hyphens, at least two, the last one 2+ letters (as `isValidEmail` requires).
+ */
+function isDomainName(domain: string): boolean {
+  const labels = domain.split('.');
+  return (
+    domain.length <= 253 &&
+    labels.length >= 2 &&
+    labels.every((label) => HOST_LABEL.test(label) && !label.startsWith('-') && !label.endsWith('-')) &&
+    /^[a-z]{2,63}$/.test(labels[labels.length - 1] ?? '')
+  );
+}
+
+/** An allowed domain, lower-case; "@acme.com" is taken as acme.com. */
+const domainSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((domain) => domain.replace(/^@/, ''))
+  .refine(isDomainName, 'must be a domain name such as acme.com or eu.acme.com');
+
 const byField = z.string().trim().min(1, 'must not be empty').max(320, 'must be at most 320 characters');
 
 /** Parses one input or throws an option-invalid AppError naming what is wrong with which value. */
@@ -89,6 +136,10 @@ export class AccountDirectory {
 
   private get admins() {
     return this.db.collection<AccountAdminDocument>(ACCOUNT_ADMINS_COLLECTION);
+  }
+
+  private get domains() {
+    return this.db.collection<AccountDomainsDocument>(ACCOUNT_DOMAINS_COLLECTION);
   }
 
   /** Links a tenant to an account, replacing any earlier link of that tenant (a tenant has one account). */
@@ -185,5 +236,59 @@ export class AccountDirectory {
     const account = parse(accountIdSchema, accountId, 'account id');
     const admins = await this.admins.find({ accountId: account }).sort({ principal: 1 }).toArray();
     return admins.map(({ principal, addedAt, addedBy }) => ({ principal, addedAt, addedBy }));
+  }
+
+  /**
+   * Limits the account's email domains to `domains` (each also covers its subdomains), replacing any earlier
+   * list: imports then flag rows that would create users with addresses elsewhere. Returns the list as
+   * stored (lower-case, without repeats). At least one domain; {@link clearAllowedDomains} lifts the limit.
+   */
+  async setAllowedDomains(accountId: string, domains: readonly string[], by: string): Promise<string[]> {
+    const account = parse(accountIdSchema, accountId, 'account id');
+    if (domains.length === 0)
+      throw new AppError(
+        'option-invalid',
+        'Give at least one allowed domain, such as acme.com; to allow any domain, clear the setting.',
+      );
+    const stored = [...new Set(domains.map((d) => parse(domainSchema, d, 'allowed domain')))];
+    if (stored.length > MAX_ALLOWED_DOMAINS)
+      throw new AppError(
+        'option-invalid',
+        `An account can have at most ${MAX_ALLOWED_DOMAINS} allowed domains (got ${stored.length}); a domain also covers its subdomains.`,
+      );
+    const updatedBy = parse(byField, by, 'name for who made the change');
+    await this.domains.replaceOne(
+      { _id: account },
+      { domains: stored, updatedAt: new Date(), updatedBy },
+      { upsert: true },
+    );
+    return stored;
+  }
+
+  /** Lifts the account's domain limit; false when it had none. */
+  async clearAllowedDomains(accountId: string): Promise<boolean> {
+    const account = parse(accountIdSchema, accountId, 'account id');
+    const result = await this.domains.deleteOne({ _id: account });
+    return result.deletedCount > 0;
+  }
+
+  /** The account's allowed domains; empty when any domain is allowed (also for an id never stored). */
+  async allowedDomains(accountId: string): Promise<string[]> {
+    const account = accountIdSchema.safeParse(accountId);
+    if (!account.success) return [];
+    const found = await this.domains.findOne({ _id: account.data }, { projection: { domains: 1 } });
+    return found?.domains ?? [];
+  }
+
+  /** The stored domain limits, of one account or of all, ordered by account id. */
+  async listAllowedDomains(accountId?: string): Promise<AllowedDomains[]> {
+    const filter = accountId === undefined ? {} : { _id: parse(accountIdSchema, accountId, 'account id') };
+    const found = await this.domains.find(filter).sort({ _id: 1 }).toArray();
+    return found.map(({ _id, domains, updatedAt, updatedBy }) => ({
+      accountId: _id,
+      domains,
+      updatedAt,
+      updatedBy,
+    }));
   }
 }

@@ -7,9 +7,13 @@ export const UPLOADS_COLLECTION = 'uploads';
 export const UPLOAD_CHUNKS_COLLECTION = 'uploadChunks';
 /** Confirmed imports waiting for, or held by, a worker under a lease. */
 export const IMPORT_JOBS_COLLECTION = 'importJobs';
+/** One document per import being or having been undone (`_id` is its id): only one undo of it applies. */
+export const IMPORT_UNDO_LOCKS_COLLECTION = 'importUndoLocks';
 /** Microsoft Teams tenants linked to accounts, and administrators added at run time. */
 export const ACCOUNT_TENANTS_COLLECTION = 'accountTenants';
 export const ACCOUNT_ADMINS_COLLECTION = 'accountAdmins';
+/** Each account's allowed email domains (`_id` is the account id); imports flag addresses outside them. */
+export const ACCOUNT_DOMAINS_COLLECTION = 'accountDomains';
 /** Small named values the instances share, such as the report-link signing key. */
 export const SETTINGS_COLLECTION = 'settings';
 /** The local Direct Line channel (Web Chat without Azure): conversations, their activity feeds and tokens. */

@@ -24,6 +24,10 @@ export const COLLECTION_INDEXES: Record<string, IndexDescription[]> = {
     { key: { mailDue: 1 }, name: 'mail_due' },
     { key: { accountId: 1, 'invitation.importId': 1 }, name: 'account_invitation_import' },
     { key: { accountId: 1, 'activationNotice.importId': 1 }, name: 'account_activation_import' },
+    // An invitation link finds its user by the token's hash (and, for links sent before tokens were listed,
+    // by `tokenHash`): never a collection scan, however many links are tried.
+    { key: { 'invitation.tokens.hash': 1 }, name: 'invitation_tokens' },
+    { key: { 'invitation.tokenHash': 1 }, name: 'invitation_token_hash' },
   ],
   [IMPORTS_COLLECTION]: [
     { key: { accountId: 1, createdAt: -1 }, name: 'account_created' },

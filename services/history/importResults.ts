@@ -24,7 +24,17 @@ export class ImportResults {
     private readonly db: Db,
     private readonly history: ImportHistory,
     private readonly reportUrl: (importId: string, accountId: string) => string,
+    private readonly fixFileLink?: (importId: string, accountId: string) => string,
   ) {}
+
+  /**
+   * A signed link to the import's fix file (its ignored and failed rows with why, as a CSV to correct and
+   * send back), or null when every row was imported or no link builder was given.
+   */
+  fixFileUrl(record: ImportRecord): string | null {
+    if (!this.fixFileLink || record.outcomes.ignored + record.outcomes.failed === 0) return null;
+    return this.fixFileLink(record._id, record.accountId);
+  }
 
   /** The account's most recent import, or null when it has none. */
   async latest(accountId: string): Promise<ImportRecord | null> {

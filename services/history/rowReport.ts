@@ -19,13 +19,13 @@ function describeChanges(result: RowResult): string {
   return PROFILE_FIELDS.filter((f) => result.changes?.[f])
     .map((f) => {
       const change = result.changes?.[f];
-      return `${f}: ${change?.old ?? '(empty)'} -> ${change?.new ?? ''}`;
+      return `${f}: ${change?.old ?? '(empty)'} -> ${change?.new ?? '(empty)'}`;
     })
     .join('; ');
 }
 
 /** Writes with backpressure; rejects if the reader goes away, so an abandoned download frees its cursor. */
-async function write(out: Writable, text: string): Promise<void> {
+export async function write(out: Writable, text: string): Promise<void> {
   if (out.destroyed) throw new Error('The report output was closed before the report was complete.');
   if (out.write(text)) return;
   await new Promise<void>((resolve, reject) => {

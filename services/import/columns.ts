@@ -62,6 +62,16 @@ const ALIASES: Record<ImportField, readonly (readonly string[])[]> = {
   ],
 };
 
+/**
+ * Headers the import knows and deliberately does not read, normalised, with why. They are not "unknown"
+ * columns, so plans do not list them as ignored: "Problem" is the reason column of the fix file the bot
+ * gives back (`services/history/fixFile.ts`), which comes back corrected with it still in place.
+ */
+export const KNOWN_UNREAD_HEADERS: ReadonlyMap<string, string> = new Map([
+  ['problem', 'the reason column of a fix file; not imported'],
+  ['problems', 'the reason column of a fix file; not imported'],
+]);
+
 /** Normalised name → the field it means and how good a match it is (0 is best). */
 const ALIAS_INDEX: ReadonlyMap<string, { field: ImportField; rank: number }> = new Map(
   IMPORT_FIELDS.flatMap((field) =>
@@ -168,7 +178,8 @@ function applyOverrides(
 /**
  * Decides which column feeds each field, from the headers and the administrator's overrides. Every column
  * that feeds no field, including one that lost its field to a better-named column, is listed in
- * `ignoredColumns` by its header, or as "(column N, no header)" when its header cell is empty.
+ * `ignoredColumns` by its header, or as "(column N, no header)" when its header cell is empty; except the
+ * {@link KNOWN_UNREAD_HEADERS} (a fix file's "Problem"), which are skipped without a mention.
  *
  * Throws {@link AppError} `mapping-invalid` when an override names a header the file does not have, an
  * unknown field, or gives one column to two fields.
@@ -182,8 +193,10 @@ export function mapColumns(headers: string[], overrides: MappingOverrides = {}):
     if (index !== undefined) columns[field] = { header: headers[index] ?? '', index };
   }
   const used = new Set(mapping.values());
-  const ignoredColumns = headers.flatMap((_, index) =>
-    used.has(index) ? [] : [describeColumn(headers, index)],
+  const ignoredColumns = headers.flatMap((header, index) =>
+    used.has(index) || KNOWN_UNREAD_HEADERS.has(normalizeHeader(header))
+      ? []
+      : [describeColumn(headers, index)],
   );
   return { columns, ignoredColumns };
 }

@@ -4,10 +4,11 @@ import { emptyOutcomes, type ImportRecord, type Outcome, type RowResult } from '
 import { countResults, type ImportHistory } from '../history/importHistory';
 import { newOutboxEntry, OUTBOX_FIELD } from '../notifications/outbox';
 import type { UserDirectory } from '../users/userDirectory';
-import { USERS_COLLECTION, type UserDocument } from '../users/userTypes';
+import { USERS_COLLECTION, type UserDocument, type UserStatus } from '../users/userTypes';
 import { DEFAULT_BATCH_SIZE, decideInBatches, summarizeFile, type PreparedImport } from './importReader';
 import { columnHeaders } from './importPlan';
 import type { AppliedRow, Effect, RowDecision } from './rowDecision';
+import { actionLabel } from './rowRules';
 
 /**
  * FerretDB 1.24 stops answering an `update` command that carries 100 or more statements; staying well under
@@ -105,7 +106,9 @@ export async function commitImport(
     await createRecord(deps.history, prepared, meta);
   }
 
-  const batches = decideInBatches(deps.directory, prepared, meta.batchSize ?? DEFAULT_BATCH_SIZE);
+  const batches = decideInBatches(deps.directory, prepared, meta.batchSize ?? DEFAULT_BATCH_SIZE, {
+    keepFields: true,
+  });
   try {
     let seq = progress.batchesDone;
     let rowsDone = progress.rowsDone;
@@ -167,6 +170,7 @@ async function createRecord(history: ImportHistory, prepared: PreparedImport, me
       defaultStatus: options.defaultAction ?? null,
       createMissingOnUpdate: options.createMissingOnUpdate ?? false,
       mapping: options.mapping ?? {},
+      ...(options.flaggedEmails ? { flaggedEmails: options.flaggedEmails } : {}),
     },
     outcomes: emptyOutcomes(),
     problemCounts: {},
@@ -213,6 +217,7 @@ async function applyBatch(
         outcome: 'ignored',
         code: problem.code,
         reason: problem.message,
+        ...(problem.fields ? { fields: problem.fields } : {}),
       };
     }
     const failure = failures.get(decision.row);
@@ -222,11 +227,36 @@ async function applyBatch(
       email: decision.email,
       action: decision.action,
       outcome: failure ? 'failed' : OUTCOME_OF[decision.effect],
-      ...(failure ? { reason: failure } : {}),
+      // A failed row keeps what it asked for, so the fix file can give it back.
+      ...(failure
+        ? {
+            reason: failure,
+            fields: { email: decision.email, ...decision.profile, status: actionLabel(decision.action) },
+          }
+        : {}),
       ...(hasChanges && !failure && recordsChanges(decision) ? { changes: decision.changes } : {}),
       ...(decision.notify && !failure ? { notified: decision.notify } : {}),
+      ...(failure ? {} : statusChange(decision)),
     };
   });
+}
+
+/**
+ * The status a row moved the user from and to, recorded for every row that created a user or changed a
+ * status so that an undo knows what to go back to (`old: null`: the user did not exist before).
+ */
+function statusChange(decision: AppliedRow): Pick<RowResult, 'status'> {
+  const before: UserStatus | null = decision.existing?.status ?? null;
+  switch (decision.effect) {
+    case 'create':
+      return { status: { old: before, new: decision.createStatus ?? 'invited' } };
+    case 'delete':
+      return before ? { status: { old: before, new: 'deleted' } } : {};
+    case 'activate':
+      return { status: { old: before ?? 'invited', new: 'active' } };
+    default:
+      return {};
+  }
 }
 
 /**

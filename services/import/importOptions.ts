@@ -11,13 +11,22 @@ export interface ImportOptions {
   mapping?: MappingOverrides;
   /** Create Update rows for unknown emails as New instead of skipping them. */
   createMissingOnUpdate?: boolean;
+  /**
+   * What happens to rows whose email is flagged (a likely typo of a common domain, or outside the account's
+   * allowed domains): imported as usual, or skipped. Undecided, they are imported and the plan asks.
+   */
+  flaggedEmails?: FlaggedEmailChoice;
 }
+
+export const FLAGGED_EMAIL_CHOICES = ['import', 'skip'] as const;
+export type FlaggedEmailChoice = (typeof FLAGGED_EMAIL_CHOICES)[number];
 
 const importOptionsSchema = z
   .object({
     defaultAction: z.enum(REQUESTED_ACTIONS).optional(),
     mapping: z.partialRecord(z.enum(IMPORT_FIELDS), z.string().min(1).nullable()).optional(),
     createMissingOnUpdate: z.boolean().optional(),
+    flaggedEmails: z.enum(FLAGGED_EMAIL_CHOICES).optional(),
   })
   .strict();
 
@@ -41,6 +50,18 @@ export function parseDefaultStatus(text: string): RequestedAction {
     );
   }
   return action;
+}
+
+/** Parses what to do with flagged emails ("import" or "skip", any case). */
+export function parseFlaggedChoice(text: string): FlaggedEmailChoice {
+  const choice = text.trim().toLowerCase();
+  if (!(FLAGGED_EMAIL_CHOICES as readonly string[]).includes(choice)) {
+    throw new AppError(
+      'option-invalid',
+      `"${text}" is not a choice for flagged emails. Use import (import them as they are) or skip.`,
+    );
+  }
+  return choice as FlaggedEmailChoice;
 }
 
 /** Parses `field=Header` (e.g. `workPhone=Business Phone`, `work phone=Mobile`, `title=` to unmap). */

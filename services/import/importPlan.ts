@@ -11,6 +11,7 @@ import {
   type ImportFileSummary,
   type PreparedImport,
 } from './importReader';
+import type { EmailFlag } from './emailDomainCheck';
 import type { Effect } from './rowDecision';
 import type { ProblemCode, RequestedAction, RowProblem } from './rowRules';
 
@@ -18,6 +19,19 @@ import type { ProblemCode, RequestedAction, RowProblem } from './rowRules';
 export const PLAN_PROBLEM_LIMIT = 1000;
 export const PLAN_PREVIEW_ROWS = 10;
 const DELETION_SAMPLE = 25;
+/** How many flagged emails a plan lists row by row; the rest are counted. */
+export const PLAN_FLAGGED_ROWS = 100;
+
+/** A row whose email is flagged: a likely typo, or outside the account's allowed domains. */
+export interface FlaggedEmailRow {
+  row: number;
+  email: string;
+  kind: EmailFlag['kind'];
+  /** The domain the address probably meant. */
+  suggestion?: string;
+  /** The account's allowed domains, for `outside-allowed`. */
+  allowed?: string[];
+}
 
 export interface PlanPreviewRow extends Profile {
   row: number;
@@ -43,8 +57,20 @@ export interface ImportPlan {
   problemsTruncated: boolean;
   preview: PlanPreviewRow[];
   deletions: { count: number; liveUsers: number; sample: string[] };
+  /**
+   * Rows that would create users with doubtful emails, the first {@link PLAN_FLAGGED_ROWS} listed. They are
+   * imported (and counted among the creates) unless the options say to skip them, when they are ignored
+   * with `flagged-email`.
+   */
+  flagged: { count: number; rows: FlaggedEmailRow[] };
   /** Decisions the file needs from the admin before it imports as they probably intend. */
-  needs: Array<'default-status' | 'create-missing-on-update' | 'confirm-deletions' | 'confirm-reimport'>;
+  needs: Array<
+    | 'default-status'
+    | 'create-missing-on-update'
+    | 'confirm-deletions'
+    | 'confirm-reimport'
+    | 'confirm-flagged-emails'
+  >;
   alreadyImported: null | { importId: string; fileName: string; createdAt: Date; by: string };
 }
 
@@ -65,17 +91,25 @@ export async function planImport(
   let activationNotices = 0;
   let missingStatus = 0;
   let updateNotFound = 0;
+  const flagged: ImportPlan['flagged'] = { count: 0, rows: [] };
+  const noteFlag = (row: number, email: string, flag: EmailFlag | undefined) => {
+    if (!flag) return;
+    flagged.count++;
+    if (flagged.rows.length < PLAN_FLAGGED_ROWS) flagged.rows.push({ row, email, ...flag });
+  };
 
   for await (const batch of decideInBatches(directory, prepared, batchSize)) {
     for (const decision of batch) {
       if (decision.kind === 'ignore') {
         const { problem } = decision;
+        noteFlag(problem.row, problem.email, decision.flag);
         problemCounts[problem.code] = (problemCounts[problem.code] ?? 0) + 1;
         if (problems.length < PLAN_PROBLEM_LIMIT) problems.push(problem);
         if (problem.code === 'missing-field' && problem.field === 'status') missingStatus++;
         if (problem.code === 'not-found' && problem.action === 'update') updateNotFound++;
         continue;
       }
+      noteFlag(decision.row, decision.email, decision.flag);
       actions[decision.action]++;
       effects[decision.effect]++;
       if (decision.notify === 'invitation') invitations++;
@@ -105,6 +139,7 @@ export async function planImport(
   if (effects.delete > 25 || (liveUsers > 0 && effects.delete > liveUsers * 0.1))
     needs.push('confirm-deletions');
   if (earlier) needs.push('confirm-reimport');
+  if (flagged.count > 0 && prepared.options.flaggedEmails === undefined) needs.push('confirm-flagged-emails');
 
   return {
     accountId,
@@ -120,6 +155,7 @@ export async function planImport(
     problemsTruncated: problems.length < sum(problemCounts),
     preview,
     deletions: { count: effects.delete, liveUsers, sample: deletionSample },
+    flagged,
     needs,
     alreadyImported: earlier ? summarizeEarlier(earlier) : null,
   };

@@ -5,7 +5,7 @@ import { EmailKeyMap } from './emailKeySet';
 import type { FileSource } from './fileSource';
 import type { ImportOptions } from './importOptions';
 import { decideRow, type RowDecision } from './rowDecision';
-import { checkRow, type ParsedRow } from './rowRules';
+import { checkRow, rowFields, type ParsedRow } from './rowRules';
 import { inspectUserFile, readRows, type FileLayout } from './userFileReader';
 
 /** A file that has been inspected and indexed, ready to be planned or committed. */
@@ -21,6 +21,8 @@ export interface PreparedImport {
   lastRowByEmail: EmailKeyMap;
   /** Every email the account already has. */
   accountEmails: EmailKeyMap;
+  /** The account's allowed email domains (empty: any); rows creating users elsewhere are flagged. */
+  allowedDomains?: readonly string[];
 }
 
 /** Rows per batch: large enough to amortise round trips, small enough that a batch's results stay small. */
@@ -51,6 +53,7 @@ export async function prepareImport(
   accountId: string,
   options: ImportOptions,
   maxBytes: number,
+  allowedDomains: readonly string[] = [],
 ): Promise<PreparedImport> {
   const layout = await inspectUserFile(source, { maxBytes });
   const mapping = mapColumns(layout.headers, options.mapping);
@@ -66,7 +69,7 @@ export async function prepareImport(
     directory.emailKeys(accountId),
     indexLastRows(source, layout, mapping, options),
   ]);
-  return { accountId, source, layout, mapping, options, accountEmails, ...indexed };
+  return { accountId, source, layout, mapping, options, accountEmails, allowedDomains, ...indexed };
 }
 
 async function indexLastRows(
@@ -87,14 +90,19 @@ async function indexLastRows(
 
 /**
  * Streams the file again and decides every row, a batch at a time, against the account as it is now. Used
- * by the plan and by the commit alike, so the admin is shown exactly what will be done.
+ * by the plan and by the commit alike, so the admin is shown exactly what will be done. With `keepFields`
+ * (the commit) every ignored row's problem carries the row's cells as written ({@link rowFields}), so a fix
+ * file can be made from history; plans leave them out to stay small.
  */
 export async function* decideInBatches(
   directory: UserDirectory,
   prepared: PreparedImport,
   batchSize: number,
+  { keepFields = false }: { keepFields?: boolean } = {},
 ): AsyncGenerator<RowDecision[]> {
   let pending: Array<RowDecision | ParsedRow> = [];
+  // The cells of each pending row, in step with `pending`, only when the problems are to keep them.
+  let pendingCells: string[][] = [];
   const flush = async (): Promise<RowDecision[]> => {
     const candidates = pending.filter(
       (item): item is ParsedRow => !('kind' in item) && prepared.accountEmails.has(item.email),
@@ -103,19 +111,28 @@ export async function* decideInBatches(
       prepared.accountId,
       candidates.map((c) => c.email),
     );
-    const decided = pending.map((item) =>
-      'kind' in item
-        ? item
-        : decideRow(item, existing.get(item.email), {
-            createMissingOnUpdate: prepared.options.createMissingOnUpdate ?? false,
-          }),
-    );
+    const decided = pending.map((item, i): RowDecision => {
+      const decision =
+        'kind' in item
+          ? item
+          : decideRow(item, existing.get(item.email), {
+              createMissingOnUpdate: prepared.options.createMissingOnUpdate ?? false,
+              allowedDomains: prepared.allowedDomains,
+              flaggedEmails: prepared.options.flaggedEmails,
+            });
+      const cells = pendingCells[i];
+      return decision.kind === 'ignore' && cells
+        ? { ...decision, problem: { ...decision.problem, fields: rowFields(cells, prepared.mapping) } }
+        : decision;
+    });
     pending = [];
+    pendingCells = [];
     return decided;
   };
 
   for await (const { row, cells } of readRows(prepared.source, prepared.layout)) {
     const check = checkRow(row, cells, prepared.mapping, prepared.options.defaultAction);
+    if (keepFields) pendingCells.push(cells);
     if (!check.ok) {
       pending.push({ kind: 'ignore', problem: check.problem });
     } else {

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { AccountDirectory } from '../accounts/accountDirectory';
 import type { ImportRecord } from '../history/importRecord';
 import { ImportHistory, newImportId } from '../history/importHistory';
 import { UserDirectory } from '../users/userDirectory';
@@ -7,10 +8,13 @@ import { commitImport, type CommitMeta } from './importCommit';
 import type { ImportOptions } from './importOptions';
 import { planImport, type ImportPlan } from './importPlan';
 import { prepareImport } from './importReader';
+import { ImportUndo } from './importUndo';
 
 export interface ImportServiceSettings {
   maxFileBytes: number;
   batchSize?: number;
+  /** Days after an import during which it may be undone (`UNDO_WINDOW_DAYS`, default 14). */
+  undoWindowDays?: number;
 }
 
 /**
@@ -20,6 +24,8 @@ export interface ImportServiceSettings {
 export class ImportService {
   readonly directory: UserDirectory;
   readonly history: ImportHistory;
+  /** Undoes recent imports (plan, then apply). */
+  readonly undo: ImportUndo;
 
   constructor(
     private readonly db: Db,
@@ -27,10 +33,20 @@ export class ImportService {
   ) {
     this.directory = new UserDirectory(db);
     this.history = new ImportHistory(db);
+    this.undo = new ImportUndo(db, this.history, { windowDays: settings.undoWindowDays });
   }
 
-  private prepare(source: FileSource, accountId: string, options: ImportOptions) {
-    return prepareImport(this.directory, source, accountId, options, this.settings.maxFileBytes);
+  /** The account's allowed email domains are read with every plan and commit, so both flag the same rows. */
+  private async prepare(source: FileSource, accountId: string, options: ImportOptions) {
+    const allowedDomains = await new AccountDirectory(this.db).allowedDomains(accountId);
+    return prepareImport(
+      this.directory,
+      source,
+      accountId,
+      options,
+      this.settings.maxFileBytes,
+      allowedDomains,
+    );
   }
 
   /** What importing `source` into the account would do. Nothing is written. */

@@ -6,6 +6,8 @@ import {
   type ProfileField,
   type UserStatus,
 } from '../users/userTypes';
+import { checkEmailDomain, describeEmailFlag, type EmailFlag } from './emailDomainCheck';
+import type { FlaggedEmailChoice } from './importOptions';
 import type { ParsedRow, RequestedAction, RowProblem } from './rowRules';
 
 /** What the import will do to the account for one row. */
@@ -34,13 +36,20 @@ export interface AppliedRow {
   createStatus?: 'invited' | 'active';
   /** Message the row queues. */
   notify?: MailKind;
+  /** Why the row's email is flagged for the admin (it creates a user with a doubtful address). */
+  flag?: EmailFlag;
 }
 
-export type RowDecision = AppliedRow | { kind: 'ignore'; problem: RowProblem };
+/** An ignored row; `flag` when it is ignored because its email is flagged and the admin chose to skip those. */
+export type RowDecision = AppliedRow | { kind: 'ignore'; problem: RowProblem; flag?: EmailFlag };
 
 export interface DecisionOptions {
   /** Treat an Update row for an email the account does not have as New. */
   createMissingOnUpdate: boolean;
+  /** The account's allowed email domains; empty or absent, any domain is allowed. */
+  allowedDomains?: readonly string[];
+  /** What to do with a row that would create a user with a flagged email; undecided, it is imported. */
+  flaggedEmails?: FlaggedEmailChoice;
 }
 
 function diff(existing: Profile | undefined, profile: Profile): FieldChanges {
@@ -97,9 +106,19 @@ export function decideRow(
         missing[0],
       );
     }
+    // Only a row that brings a user in is checked: an address the account already has is no new typo.
+    const flag = checkEmailDomain(parsed.email, options.allowedDomains);
+    if (flag && options.flaggedEmails === 'skip') {
+      const skipped = ignore(
+        'flagged-email',
+        `${describeEmailFlag(parsed.email, flag)}; skipped as you chose.`,
+      );
+      return { ...skipped, flag };
+    }
     return apply('create', {
       createStatus: status,
       notify: status === 'invited' ? 'invitation' : 'activation',
+      ...(flag ? { flag } : {}),
     });
   };
   const updateOrUnchanged = (): RowDecision => {

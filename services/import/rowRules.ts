@@ -7,7 +7,13 @@ export type RequestedAction = (typeof REQUESTED_ACTIONS)[number];
 
 /** Why a row is ignored. Stable codes: the CLI, the bot and reports rely on them. */
 export type ProblemCode =
-  'invalid-email' | 'missing-field' | 'unknown-status' | 'duplicate-email' | 'not-found';
+  | 'invalid-email'
+  | 'missing-field'
+  | 'unknown-status'
+  | 'duplicate-email'
+  | 'not-found'
+  /** The email was flagged (likely typo, outside the allowed domains) and the admin chose to skip those. */
+  | 'flagged-email';
 
 export interface RowProblem {
   row: number;
@@ -18,6 +24,11 @@ export interface RowProblem {
   field?: ImportField;
   /** The User Status the row asked for, when it is known. */
   action?: RequestedAction;
+  /**
+   * The row's non-empty cells for each mapped field, as written (trimmed), so a fix file can give the row
+   * back from history alone. Only commits record them ({@link rowFields}); plans leave them out.
+   */
+  fields?: Partial<Record<ImportField, string>>;
 }
 
 /** A row that passed the checks that need nothing but the row itself. */
@@ -67,9 +78,25 @@ export function actionLabel(action: RequestedAction): string {
   return action.charAt(0).toUpperCase() + action.slice(1);
 }
 
+/**
+ * A cell's value, trimmed. A leading apostrophe before = + - @ is the one our own CSV files (reports, fix
+ * files) add against formula injection, so it is taken off again: a corrected fix file imports "+1 555…",
+ * not "'+1 555…".
+ */
 function cell(cells: string[], mapping: ColumnMapping, field: ImportField): string {
   const column = mapping.columns[field];
-  return column === undefined ? '' : (cells[column.index] ?? '').trim();
+  const value = column === undefined ? '' : (cells[column.index] ?? '').trim();
+  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1).trim() : value;
+}
+
+/** The row's non-empty cell for each mapped field, as {@link checkRow} reads it: what a problem row keeps. */
+export function rowFields(cells: string[], mapping: ColumnMapping): Partial<Record<ImportField, string>> {
+  const fields: Partial<Record<ImportField, string>> = {};
+  for (const field of Object.keys(mapping.columns) as ImportField[]) {
+    const value = cell(cells, mapping, field);
+    if (value !== '') fields[field] = value;
+  }
+  return fields;
 }
 
 /**

@@ -17,11 +17,17 @@ export interface InvitationScope {
 /** An invitation's delivery state as reported: one a worker is sending right now counts as `pending`. */
 export type InvitationState = 'pending' | 'sent' | 'failed';
 
+/**
+ * Invitations by reported state; `total` is pending + sent + failed. `sent` counts every delivered invitation,
+ * accepted or not; `accepted` is the part of `sent` that the invited person has accepted. Cancelled
+ * invitations are not counted at all.
+ */
 export interface InvitationCounts {
   pending: number;
   sent: number;
   failed: number;
   total: number;
+  accepted: number;
 }
 
 /** One invited person, as much as an administrator needs to see. Never carries a token or its hash. */
@@ -33,6 +39,8 @@ export interface InvitationPerson {
   importId: string;
   queuedAt: Date;
   sentAt?: Date;
+  /** When the person accepted the invitation (their account became active then). */
+  acceptedAt?: Date;
   /** Short reason for the last failed attempt, with addresses redacted (see textSafety.ts redactAddresses). */
   lastError?: string;
   userStatus: UserStatus;
@@ -123,14 +131,19 @@ export function invitationScopeFilter(accountId: string, scope: InvitationScope)
 
 async function countInvitations(db: Db, base: Document): Promise<InvitationCounts> {
   // Only $match and $group with $sum: the pipeline has to run on FerretDB as well as MongoDB.
-  const groups = await db
-    .collection(USERS_COLLECTION)
-    .aggregate<{ _id: unknown; count: number }>([
-      { $match: base },
-      { $group: { _id: '$invitation.state', count: { $sum: 1 } } },
-    ])
-    .toArray();
-  const counts: InvitationCounts = { pending: 0, sent: 0, failed: 0, total: 0 };
+  const [groups, accepted] = await Promise.all([
+    db
+      .collection(USERS_COLLECTION)
+      .aggregate<{ _id: unknown; count: number }>([
+        { $match: base },
+        { $group: { _id: '$invitation.state', count: { $sum: 1 } } },
+      ])
+      .toArray(),
+    db
+      .collection(USERS_COLLECTION)
+      .countDocuments({ ...base, 'invitation.state': 'sent', 'invitation.acceptedAt': { $exists: true } }),
+  ]);
+  const counts: InvitationCounts = { pending: 0, sent: 0, failed: 0, total: 0, accepted };
   for (const { _id: state, count } of groups) {
     const reported = reportedState(state);
     if (!reported) continue;
@@ -153,6 +166,7 @@ function toPerson(user: UserDocument): InvitationPerson | undefined {
     userStatus: user.status,
   };
   if (invitation.sentAt) person.sentAt = invitation.sentAt;
+  if (invitation.acceptedAt) person.acceptedAt = invitation.acceptedAt;
   if (invitation.lastError) {
     const reason = singleLine(redactAddresses(invitation.lastError), LAST_ERROR_LENGTH);
     if (reason) person.lastError = reason;

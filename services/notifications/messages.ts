@@ -20,6 +20,8 @@ export interface InvitationInput {
   user: MailRecipient;
   /** The personal, single-use link that lets the user set up their account. */
   inviteUrl: string;
+  /** A reminder of an invitation sent earlier and not yet accepted. */
+  reminder?: boolean;
 }
 
 export interface ActivationInput {
@@ -53,12 +55,15 @@ export function composeInvitation(input: InvitationInput): ComposedMail {
   const account = accountLabel(input.accountName);
   const email = singleLine(input.user.email, 320);
   const url = webLink(input.inviteUrl, 'invitation');
-  return render(`You're invited to join ${account}`, [
+  const subject = input.reminder
+    ? `Reminder: you're invited to join ${account}`
+    : `You're invited to join ${account}`;
+  const invited = input.reminder
+    ? `This is a reminder: you were invited to join ${account} and have not accepted yet.`
+    : `You have been invited to join ${account}.`;
+  return render(subject, [
     { kind: 'paragraph', text: greeting(input.user) },
-    {
-      kind: 'paragraph',
-      text: `You have been invited to join ${account}. You will sign in with ${email}.`,
-    },
+    { kind: 'paragraph', text: `${invited} You will sign in with ${email}.` },
     { kind: 'link', label: 'Set up your account', url },
     {
       kind: 'paragraph',

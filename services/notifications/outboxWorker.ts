@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Collection, Db, Document, Filter, ObjectId } from 'mongodb';
 import type { Logger } from '../logger';
 import { USERS_COLLECTION, type MailKind, type OutboxEntry, type UserDocument } from '../users/userTypes';
+import { issuedToken, keepLatestTokens } from './invitationAcceptance';
+import { isReminder, queueDueReminders } from './invitationReminders';
 import { invitationLink, newInvitationToken } from './invitationToken';
 import type { MailTransport, OutgoingMail } from './mailTransport';
 import { composeActivation, composeInvitation, recipientName } from './messages';
@@ -25,6 +27,13 @@ export interface OutboxWorkerOptions {
   leaseMs?: number;
   /** How many claimed messages are sent at the same time. */
   batchSize?: number;
+  /** Days an invitation link works after it is sent (INVITE_TTL_DAYS); 14 when not given. */
+  inviteTtlDays?: number;
+  /**
+   * Days after sending that an unaccepted invitation is sent once more as a reminder (INVITE_REMINDER_DAYS);
+   * 0 or not given sends none.
+   */
+  reminderDays?: number;
 }
 
 /** What one pass over the outbox did. Retries scheduled for later count as `retrying`. */
@@ -48,6 +57,8 @@ export const RETRY_DELAYS_MS: readonly number[] = [
 
 const DEFAULT_LEASE_MS = 10 * 60_000;
 const DEFAULT_BATCH_SIZE = 5;
+/** Reminders are due by the day, so one worker looks for them at most this often (it polls every few seconds). */
+const REMINDER_SCAN_MS = 10 * 60_000;
 /** Invitations first: a user queued for both should not hear their account is active before being invited. */
 const KINDS: readonly MailKind[] = ['invitation', 'activation'];
 const LIVE_STATES = ['pending', 'sending'];
@@ -77,6 +88,7 @@ export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private polling = false;
+  private nextReminderScan = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.users = options.db.collection<UserDocument>(USERS_COLLECTION);
@@ -88,6 +100,13 @@ export class OutboxWorker {
     }
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new RangeError('batchSize must be a positive whole number');
+    }
+    const { inviteTtlDays, reminderDays } = options;
+    if (inviteTtlDays !== undefined && (!Number.isInteger(inviteTtlDays) || inviteTtlDays < 1)) {
+      throw new RangeError('inviteTtlDays must be a whole number of days, at least 1');
+    }
+    if (reminderDays !== undefined && (!Number.isInteger(reminderDays) || reminderDays < 0)) {
+      throw new RangeError('reminderDays must be a whole number of days, 0 for no reminders');
     }
     // Message-IDs should name a domain the sender controls; the invitation site's host is one.
     this.messageIdDomain = new URL(options.inviteUrlBase).hostname || 'enrollment.local';
@@ -101,6 +120,7 @@ export class OutboxWorker {
     const dueBy = this.now();
     const result: OutboxRunResult = { sent: 0, failed: 0, retrying: 0 };
     result.failed += await this.failDeletedUsers(dueBy);
+    await this.queueReminders(dueBy);
     for (;;) {
       const claims: Claim[] = [];
       while (claims.length < this.batchSize) {
@@ -155,6 +175,14 @@ export class OutboxWorker {
     await this.inFlight;
   }
 
+  private async queueReminders(dueBy: Date): Promise<void> {
+    const days = this.options.reminderDays ?? 0;
+    if (days === 0 || dueBy.getTime() < this.nextReminderScan) return;
+    const queued = await queueDueReminders(this.options.db, dueBy, days);
+    this.nextReminderScan = dueBy.getTime() + REMINDER_SCAN_MS;
+    if (queued > 0) this.options.log.info('Invitation reminders queued', { count: queued });
+  }
+
   /**
    * Deleted users get no mail. Their live messages are closed as failed in bulk; a message another worker
    * holds a valid lease on is left to it, since that worker claimed it before the deletion.
@@ -201,6 +229,14 @@ export class OutboxWorker {
         [`${f}.leaseUntil`]: new Date(this.now().getTime() + this.leaseMs),
       };
       if (invitation) set[`${f}.tokenHash`] = invitation.tokenHash;
+      // Earlier links stay valid: the new token joins the list (trimmed when the claim is settled).
+      const push = invitation
+        ? {
+            $push: {
+              [`${f}.tokens`]: issuedToken(invitation.tokenHash, this.now(), this.options.inviteTtlDays),
+            },
+          }
+        : {};
       const user = await this.users.findOneAndUpdate(
         filter({
           mailDue: true,
@@ -211,7 +247,7 @@ export class OutboxWorker {
             { [`${f}.state`]: 'sending', [`${f}.leaseUntil`]: { $lt: dueBy } },
           ],
         }),
-        { $set: set, $inc: { [`${f}.attempts`]: 1 } },
+        { $set: set, $inc: { [`${f}.attempts`]: 1 }, ...push },
         { returnDocument: 'after' },
       );
       const entry = user?.[f];
@@ -242,7 +278,7 @@ export class OutboxWorker {
     if (kind === 'invitation') {
       if (!claim.token) throw new Error('an invitation was claimed without a token');
       const inviteUrl = invitationLink(this.options.inviteUrlBase, claim.token);
-      content = composeInvitation({ accountName, user, inviteUrl });
+      content = composeInvitation({ accountName, user, inviteUrl, reminder: isReminder(entry) });
     } else {
       content = composeActivation({ accountName, user, signInUrl: this.options.signInUrl });
     }
@@ -276,7 +312,7 @@ export class OutboxWorker {
   private async recordSent(claim: Claim): Promise<void> {
     const f = OUTBOX_FIELD[claim.kind];
     const outcome = await this.users.updateOne(stillClaimed(claim), {
-      $set: { [`${f}.state`]: 'sent', [`${f}.sentAt`]: this.now() },
+      $set: { [`${f}.state`]: 'sent', [`${f}.sentAt`]: this.now(), ...keptTokens(claim, false) },
       $unset: { [`${f}.leaseUntil`]: '', [`${f}.lastError`]: '' },
     });
     if (outcome.matchedCount === 0) this.warnLostLease(claim);
@@ -292,9 +328,16 @@ export class OutboxWorker {
     const delay = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ?? RETRY_DELAYS_MS[0] ?? 0;
     const nextAttemptAt = new Date(this.now().getTime() + delay);
     const outcome = await this.users.updateOne(stillClaimed(claim), {
-      $set: giveUp
-        ? { [`${f}.state`]: 'failed', [`${f}.lastError`]: lastError }
-        : { [`${f}.state`]: 'pending', [`${f}.lastError`]: lastError, [`${f}.nextAttemptAt`]: nextAttemptAt },
+      $set: {
+        ...(giveUp
+          ? { [`${f}.state`]: 'failed', [`${f}.lastError`]: lastError }
+          : {
+              [`${f}.state`]: 'pending',
+              [`${f}.lastError`]: lastError,
+              [`${f}.nextAttemptAt`]: nextAttemptAt,
+            }),
+        ...keptTokens(claim, true),
+      },
       $unset: { [`${f}.leaseUntil`]: '' },
     });
     if (outcome.matchedCount === 0) {
@@ -350,6 +393,16 @@ function stillClaimed(claim: Claim): Filter<UserDocument> {
     [`${f}.attempts`]: claim.entry.attempts,
     [`${f}.importId`]: claim.entry.importId,
   });
+}
+
+/**
+ * The invitation tokens to keep once a claim is settled: the latest few, without this claim's own token when
+ * its message did not go out (nobody holds that link). Activation notices carry no tokens.
+ */
+function keptTokens(claim: Claim, notSent: boolean): Document {
+  if (claim.kind !== 'invitation') return {};
+  const drop = notSent ? claim.entry.tokenHash : undefined;
+  return { [`${OUTBOX_FIELD.invitation}.tokens`]: keepLatestTokens(claim.entry.tokens, drop) };
 }
 
 /** Matches users with no pending or sending message; `$nin` also matches a message that does not exist. */

@@ -14,8 +14,11 @@ export type Profile = Partial<Record<ProfileField, string>>;
 
 export type UserStatus = 'invited' | 'active' | 'deleted';
 
-/** Delivery state of one queued message. `sending` is held under a lease by one worker. */
-export type MailState = 'pending' | 'sending' | 'sent' | 'failed';
+/**
+ * Delivery state of one queued message. `sending` is held under a lease by one worker; `cancelled` was never
+ * sent because an undo took back the change that queued it.
+ */
+export type MailState = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
 export type MailKind = 'invitation' | 'activation';
 
 /**
@@ -32,8 +35,24 @@ export interface OutboxEntry {
   leaseUntil?: Date;
   sentAt?: Date;
   lastError?: string;
-  /** sha256 of the single-use invitation token; the token itself exists only inside the sent message. */
+  /**
+   * sha256 of the latest invitation token issued; the token itself exists only inside the sent message.
+   * Invitations sent before `tokens` existed have only this (valid for the token lifetime after `sentAt`).
+   */
   tokenHash?: string;
+  /** Invitation tokens that open the invitation until they expire, oldest first, at most 5 (notifications/). */
+  tokens?: IssuedToken[];
+  /** When the invited person accepted (the user became active then); the state stays `sent`. */
+  acceptedAt?: Date;
+  /** When the one reminder of an unaccepted invitation was queued, and how many (0 or 1) were. */
+  remindedAt?: Date;
+  reminders?: number;
+}
+
+/** One invitation token the outbox worker issued, by its sha256 hash only. */
+export interface IssuedToken {
+  hash: string;
+  expiresAt: Date;
 }
 
 export interface UserDocument extends Profile {

@@ -26,13 +26,21 @@ const CSV_TEXT = [
 
 let t: TestDatabase;
 let record: ImportRecord;
+let seedRecord: ImportRecord;
 
 beforeAll(async () => {
   t = await openTestDatabase();
   const service = new ImportService(t.db, { maxFileBytes: 1e6, batchSize: 2 });
   // Zoë exists with an ASCII spelling first, so the report's Changes column carries the accented names.
   const seed = 'Email ID,First Name,Last Name,User Status\nzoe@acme.com,Zoe,Angstrom,new\n';
-  await service.commit(fileSourceFromBuffer('seed.csv', Buffer.from(seed)), ACCOUNT, {}, { by: 'admin' });
+  seedRecord = await service.commit(
+    fileSourceFromBuffer('seed.csv', Buffer.from(seed)),
+    ACCOUNT,
+    {},
+    {
+      by: 'admin',
+    },
+  );
   const source = fileSourceFromBuffer('Zoë’s staff.csv', Buffer.from(CSV_TEXT));
   record = await service.commit(source, ACCOUNT, {}, { by: 'admin' });
 });
@@ -189,6 +197,79 @@ describe('GET /reports/<importId>.csv', () => {
       .find((l) => l.message === 'Report link refused');
     expect(refusal).toMatchObject({ level: 'info', reason: 'bad-signature' });
     expect(bot.logLines.join('\n')).not.toContain('acct2');
+  });
+});
+
+describe('GET /reports/<importId>.fix.csv', () => {
+  const fixLink = (claims: Partial<ReportLinkClaims> = {}) => link({ format: 'fix.csv', ...claims });
+
+  it('serves the rows not imported, as written and with why, named after the imported file', async () => {
+    const signed = fixLink();
+    expect(signed.startsWith(`/reports/${record._id}.fix.csv?a=acct1&e=`)).toBe(true);
+    const response = await fetch(`${bot.url}${signed}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toBe(
+      'attachment; filename="Zoe-s-staff-fix-rows.csv"',
+    );
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
+
+    const bytes = Buffer.from(await response.arrayBuffer());
+    // One byte order mark, not two.
+    expect([...bytes.subarray(0, 6)]).toEqual([0xef, 0xbb, 0xbf, ...Buffer.from('Ema')]);
+    expect(parseCsv(bytes.subarray(3).toString('utf8'))).toEqual([
+      [
+        'Email ID',
+        'First Name',
+        'Last Name',
+        'Alternate ID',
+        'Work Phone',
+        'Title',
+        'Department',
+        'User Status',
+        'Problem',
+      ],
+      [
+        'not-an-email',
+        'Bad',
+        'Row',
+        '',
+        '',
+        '',
+        '',
+        'new',
+        'Row 4: "not-an-email" is not a valid email address.',
+      ],
+      [
+        "'=cmd|calc",
+        'Evil',
+        'Row',
+        '',
+        '',
+        '',
+        '',
+        'new',
+        'Row 5: "=cmd|calc" is not a valid email address.',
+      ],
+    ]);
+  });
+
+  it('serves only the header for an import with every row imported', async () => {
+    const response = await fetch(`${bot.url}${fixLink({ importId: seedRecord._id })}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="seed-fix-rows.csv"');
+    expect(Buffer.from(await response.arrayBuffer()).toString('utf8')).toBe(
+      '\uFEFFEmail ID,First Name,Last Name,Alternate ID,Work Phone,Title,Department,User Status,Problem\r\n',
+    );
+  });
+
+  it('refuses a report link turned into a fix-file link and back (403), and keeps 404 and 410', async () => {
+    await expectRefusal(await fetch(`${bot.url}${link().replace('.csv?', '.fix.csv?')}`), 403);
+    await expectRefusal(await fetch(`${bot.url}${fixLink().replace('.fix.csv?', '.csv?')}`), 403);
+    await expectRefusal(await fetch(`${bot.url}${fixLink().replace('.fix.csv?', '.fix.json?')}`), 400);
+    await expectRefusal(await fetch(`${bot.url}${fixLink({ accountId: 'acct2' })}`), 404);
+    await expectRefusal(await fetch(`${bot.url}${fixLink({ importId: 'imp_doesnotexist1' })}`), 404);
+    await expectRefusal(await fetch(`${bot.url}${fixLink({ expiresAt: new Date(Date.now() - 1000) })}`), 410);
   });
 });
 

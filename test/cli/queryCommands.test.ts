@@ -193,6 +193,7 @@ describe('report', () => {
       action: 'new',
       outcome: 'created',
       notified: 'invitation',
+      status: { old: null, new: 'invited' },
     });
     expect(report.rows[2]).toMatchObject({
       email: '=hyperlink("x")',

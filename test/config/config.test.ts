@@ -26,6 +26,8 @@ describe('loadConfig defaults', () => {
       mailFrom: 'Enrollment Assistant <no-reply@enrollment.local>',
       inviteUrlBase: 'http://localhost:3978/invite',
       accountName: 'your account',
+      inviteTtlDays: 14,
+      inviteReminderDays: 0,
       maxFileBytes: 20971520,
       port: 3978,
       logLevel: 'info',
@@ -33,6 +35,7 @@ describe('loadConfig defaults', () => {
       publicUrl: 'http://localhost:3978',
       reportLinkSecret: undefined,
       reportLinkTtlHours: 72,
+      undoWindowDays: 14,
       nluEngine: 'local',
     });
   });
@@ -122,6 +125,15 @@ describe('loadConfig values', () => {
     expect(loadConfig({ PUBLIC_URL: 'http://10.0.0.5:3978' }).publicUrl).toBe('http://10.0.0.5:3978');
     expect(loadConfig({ REPORT_LINK_TTL: '1' }).reportLinkTtlHours).toBe(1);
     expect(loadConfig({ REPORT_LINK_TTL: '720' }).reportLinkTtlHours).toBe(720);
+    expect(loadConfig({ INVITE_TTL_DAYS: '1' }).inviteTtlDays).toBe(1);
+    expect(loadConfig({ INVITE_TTL_DAYS: ' 30 ' }).inviteTtlDays).toBe(30);
+    expect(loadConfig({ INVITE_TTL_DAYS: '' }).inviteTtlDays).toBe(14);
+    expect(loadConfig({ INVITE_REMINDER_DAYS: '3' }).inviteReminderDays).toBe(3);
+    expect(loadConfig({ INVITE_REMINDER_DAYS: '0' }).inviteReminderDays).toBe(0);
+    expect(loadConfig({ INVITE_REMINDER_DAYS: ' ' }).inviteReminderDays).toBe(0);
+    expect(loadConfig({ UNDO_WINDOW_DAYS: '1' }).undoWindowDays).toBe(1);
+    expect(loadConfig({ UNDO_WINDOW_DAYS: ' 365 ' }).undoWindowDays).toBe(365);
+    expect(loadConfig({ UNDO_WINDOW_DAYS: '' }).undoWindowDays).toBe(14);
     expect(loadConfig({ PUBLIC_URL: '', REPORT_LINK_SECRET: ' ', REPORT_LINK_TTL: '' })).toMatchObject({
       publicUrl: 'http://localhost:3978',
       reportLinkSecret: undefined,
@@ -167,6 +179,13 @@ describe('loadConfig errors', () => {
     ['REPORT_LINK_TTL', '721', /REPORT_LINK_TTL: must be a whole number of hours/],
     ['REPORT_LINK_TTL', '1.5', /REPORT_LINK_TTL: must be a whole number of hours/],
     ['REPORT_LINK_TTL', 'three days', /REPORT_LINK_TTL: must be a whole number of hours/],
+    ['INVITE_TTL_DAYS', '0', /INVITE_TTL_DAYS: must be a whole number of days from 1 to 365/],
+    ['INVITE_TTL_DAYS', '1.5', /INVITE_TTL_DAYS: must be a whole number of days/],
+    ['INVITE_REMINDER_DAYS', '-1', /INVITE_REMINDER_DAYS: must be a whole number of days .* or 0/],
+    ['INVITE_REMINDER_DAYS', 'weekly', /INVITE_REMINDER_DAYS: must be a whole number of days/],
+    ['UNDO_WINDOW_DAYS', '0', /UNDO_WINDOW_DAYS: must be a whole number of days from 1 to 365/],
+    ['UNDO_WINDOW_DAYS', '366', /UNDO_WINDOW_DAYS: must be a whole number of days/],
+    ['UNDO_WINDOW_DAYS', '2.5', /UNDO_WINDOW_DAYS: must be a whole number of days/],
   ])('rejects %s=%j, naming the setting', (setting, value, pattern) => {
     const error = configError({ [setting]: value });
     expect(error.message).toMatch(/^Invalid configuration:\n {2}/);

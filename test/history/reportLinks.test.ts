@@ -109,6 +109,35 @@ describe('verifyReportRequest', () => {
     });
   });
 
+  it('signs the fix file as its own format: valid as fix.csv, not as csv, and a report link not as fix.csv', () => {
+    const path = signReportPath({ ...CLAIMS, format: 'fix.csv' }, KEY);
+    const url = new URL(path, 'https://bot.example.com');
+    expect(url.pathname).toBe('/reports/imp_m1abc2def3.fix.csv');
+    const params: ReportRequestParams = {
+      importId: CLAIMS.importId,
+      format: 'fix.csv',
+      a: url.searchParams.get('a') ?? undefined,
+      e: url.searchParams.get('e') ?? undefined,
+      s: url.searchParams.get('s') ?? undefined,
+    };
+    expect(verifyReportRequest(params, KEY, NOW)).toEqual({
+      ok: true,
+      claims: { ...CLAIMS, format: 'fix.csv', expiresAt: new Date('2030-01-04T00:00:00Z') },
+    });
+    expect(verifyReportRequest({ ...params, format: 'csv' }, KEY, NOW)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    expect(verifyReportRequest({ ...signed, format: 'fix.csv' }, KEY, NOW)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    expect(verifyReportRequest({ ...params, format: 'fix.json' }, KEY, NOW)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+
   it('rejects a link checked with a different key as a bad signature', () => {
     expect(verifyReportRequest(signed, randomBytes(32), NOW)).toEqual({ ok: false, reason: 'bad-signature' });
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { silentLogger } from '../../services/logger';
+import { acceptInvitation, checkInvitation } from '../../services/notifications/invitationAcceptance';
 import { invitationStatus } from '../../services/notifications/invitationStatus';
 import { planResend, resendInvitations } from '../../services/notifications/invitationResend';
 import { createMailTransport, type MailTransport } from '../../services/notifications/mailTransport';
@@ -113,18 +114,40 @@ describe('invitation resend', () => {
     expect(await planResend(t.db, 'acct1', { importId: 'imp1' }, T0)).toEqual({
       failed: 2,
       pending: 1,
+      notAccepted: 0,
       skipped: 2,
     });
-    expect(await planResend(t.db, 'acct1', {}, T0)).toEqual({ failed: 3, pending: 2, skipped: 2 });
+    expect(await planResend(t.db, 'acct1', {}, T0)).toEqual({
+      failed: 3,
+      pending: 2,
+      notAccepted: 0,
+      skipped: 2,
+    });
     expect(await planResend(t.db, 'acct1', { from: at(DAY) }, T0)).toEqual({
       failed: 1,
       pending: 1,
+      notAccepted: 0,
       skipped: 0,
     });
     // Once the retry times have passed, there is nothing left to bring forward.
-    expect(await planResend(t.db, 'acct1', {}, at(2 * HOUR))).toEqual({ failed: 3, pending: 0, skipped: 2 });
-    expect(await planResend(t.db, 'acct2', {}, T0)).toEqual({ failed: 1, pending: 1, skipped: 0 });
-    expect(await planResend(t.db, 'acct3', {}, T0)).toEqual({ failed: 0, pending: 0, skipped: 0 });
+    expect(await planResend(t.db, 'acct1', {}, at(2 * HOUR))).toEqual({
+      failed: 3,
+      pending: 0,
+      notAccepted: 0,
+      skipped: 2,
+    });
+    expect(await planResend(t.db, 'acct2', {}, T0)).toEqual({
+      failed: 1,
+      pending: 1,
+      notAccepted: 0,
+      skipped: 0,
+    });
+    expect(await planResend(t.db, 'acct3', {}, T0)).toEqual({
+      failed: 0,
+      pending: 0,
+      notAccepted: 0,
+      skipped: 0,
+    });
 
     expect(await snapshot(docs)).toEqual(before);
   });
@@ -138,6 +161,7 @@ describe('invitation resend', () => {
     expect(await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, clock.now())).toEqual({
       requeued: 1,
       expedited: 0,
+      notAccepted: 0,
     });
     const queued = await getUser(t.db, failed._id);
     expect(queued.invitation).toMatchObject({
@@ -165,14 +189,18 @@ describe('invitation resend', () => {
     expect(after.mailDue).toBe(false);
 
     const status = await invitationStatus(t.db, 'acct1', { importId: 'imp1' }, { skip: 0, limit: 10 });
-    expect(status.counts).toEqual({ pending: 0, sent: 1, failed: 0, total: 1 });
+    expect(status.counts).toEqual({ pending: 0, sent: 1, failed: 0, total: 1, accepted: 0 });
   });
 
   it('brings a pending retry forward to now, keeping its attempts', async () => {
     const retrying = await user(retryingInvitation());
     expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 1 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 0,
+      expedited: 1,
+      notAccepted: 0,
+    });
     expect((await getUser(t.db, retrying._id)).invitation).toMatchObject({
       state: 'pending',
       attempts: 3,
@@ -193,7 +221,11 @@ describe('invitation resend', () => {
     ];
     const before = await snapshot(docs);
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 0,
+      expedited: 0,
+      notAccepted: 0,
+    });
     expect(await snapshot(docs)).toEqual(before);
   });
 
@@ -204,7 +236,11 @@ describe('invitation resend', () => {
     const sent = await user(entry('invitation', { state: 'sent', attempts: 1, sentAt: T0 }));
     const before = await snapshot([leased, sent]);
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 0,
+      expedited: 0,
+      notAccepted: 0,
+    });
     expect(await snapshot([leased, sent])).toEqual(before);
     expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
     expect(smtp.rcptAttempts).toEqual([]);
@@ -220,6 +256,7 @@ describe('invitation resend', () => {
     expect(await resendInvitations(t.db, 'acct1', { from: at(DAY), to: at(DAY) }, clock.now())).toEqual({
       requeued: 1,
       expedited: 1,
+      notAccepted: 0,
     });
     expect((await getUser(t.db, imp2._id)).invitation?.state).toBe('pending');
     expect((await getUser(t.db, imp2Retrying._id)).invitation?.nextAttemptAt).toEqual(T0);
@@ -228,8 +265,13 @@ describe('invitation resend', () => {
     expect(await resendInvitations(t.db, 'acct1', { importId: 'imp3' }, clock.now())).toEqual({
       requeued: 0,
       expedited: 0,
+      notAccepted: 0,
     });
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 1, expedited: 0 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 1,
+      expedited: 0,
+      notAccepted: 0,
+    });
     expect(await snapshot([otherAccount])).toEqual(untouched.slice(1));
   });
 
@@ -238,11 +280,23 @@ describe('invitation resend', () => {
     const failed = await user(failedInvitation());
     const retrying = await user(retryingInvitation());
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 1, expedited: 1 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 1,
+      expedited: 1,
+      notAccepted: 0,
+    });
     const once = await snapshot([failed, retrying]);
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 0,
+      expedited: 0,
+      notAccepted: 0,
+    });
     clock.advance(1);
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 0,
+      expedited: 0,
+      notAccepted: 0,
+    });
     expect(await snapshot([failed, retrying])).toEqual(once);
 
     // The requeued invitation is refused on every attempt until the worker gives up on it again.
@@ -262,13 +316,113 @@ describe('invitation resend', () => {
       attempts: MAX_ATTEMPTS,
     });
 
-    expect(await planResend(t.db, 'acct1', {}, clock.now())).toEqual({ failed: 2, pending: 0, skipped: 0 });
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 2, expedited: 0 });
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({ requeued: 0, expedited: 0 });
+    expect(await planResend(t.db, 'acct1', {}, clock.now())).toEqual({
+      failed: 2,
+      pending: 0,
+      notAccepted: 0,
+      skipped: 0,
+    });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 2,
+      expedited: 0,
+      notAccepted: 0,
+    });
+    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+      requeued: 0,
+      expedited: 0,
+      notAccepted: 0,
+    });
 
     smtp.rejectRecipients = false;
     smtp.rcptAttempts.length = 0;
     expect(await w.runOnce()).toEqual({ sent: 2, failed: 0, retrying: 0 });
     expect(smtp.rcptAttempts.sort()).toEqual([failed.email, retrying.email].sort());
+  });
+
+  describe('not accepted', () => {
+    /** An invitation delivered at T0 and not accepted. */
+    const sentInvitation = (changes: Partial<OutboxEntry> = {}) =>
+      entry('invitation', { state: 'sent', attempts: 1, sentAt: T0, tokenHash: 'h', ...changes });
+
+    it('counts and queues only delivered, unaccepted invitations of invited users, and only when asked', async () => {
+      const waiting = [await user(sentInvitation()), await user(sentInvitation())];
+      const others = [
+        await user(sentInvitation({ acceptedAt: at(HOUR) }), 'active'),
+        await user(sentInvitation(), 'active'),
+        await user(sentInvitation(), 'deleted'),
+        await user(sentInvitation({ state: 'cancelled' })),
+        await user(entry('invitation', { state: 'sending', attempts: 1, leaseUntil: at(HOUR) })),
+        await user(sentInvitation({ importId: 'imp2' })),
+        await user(sentInvitation(), 'invited', 'acct2'),
+      ];
+      const before = await snapshot([...waiting, ...others]);
+
+      expect(await planResend(t.db, 'acct1', { importId: 'imp1' }, T0)).toMatchObject({ notAccepted: 0 });
+      expect(await planResend(t.db, 'acct1', { importId: 'imp1' }, T0, { notAccepted: true })).toEqual({
+        failed: 0,
+        pending: 0,
+        notAccepted: 2,
+        skipped: 0,
+      });
+      expect(await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, T0)).toEqual({
+        requeued: 0,
+        expedited: 0,
+        notAccepted: 0,
+      });
+      expect(await snapshot([...waiting, ...others])).toEqual(before);
+
+      clock.advance(DAY);
+      expect(
+        await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, clock.now(), { notAccepted: true }),
+      ).toEqual({ requeued: 0, expedited: 0, notAccepted: 2 });
+      for (const doc of await snapshot(waiting)) {
+        expect(doc.invitation).toMatchObject({
+          state: 'pending',
+          attempts: 0,
+          nextAttemptAt: clock.now(),
+          sentAt: T0,
+          importId: 'imp1',
+        });
+        expect(doc.mailDue).toBe(true);
+      }
+      expect(await snapshot(others)).toEqual(before.slice(waiting.length));
+      // Queued again, they are not counted a second time until they have gone out again.
+      expect(
+        await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, clock.now(), { notAccepted: true }),
+      ).toEqual({ requeued: 0, expedited: 0, notAccepted: 0 });
+    });
+
+    it('sends a new link that works, while the one sent before keeps working too', async () => {
+      const invited = await user(entry('invitation'));
+      expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
+      const first = tokenIn(smtp.received[0]!);
+
+      clock.advance(3 * DAY);
+      const failed = await user(failedInvitation());
+      expect(await resendInvitations(t.db, 'acct1', {}, clock.now(), { notAccepted: true })).toEqual({
+        requeued: 1,
+        expedited: 0,
+        notAccepted: 1,
+      });
+      expect(await worker().runOnce()).toEqual({ sent: 2, failed: 0, retrying: 0 });
+      const resent = smtp.received.find((m) => m.rcptTo[0] === invited.email && tokenIn(m) !== first)!;
+      expect(resent.header('subject')).toBe("You're invited to join Acme Corp");
+      const second = tokenIn(resent);
+      expect((await getUser(t.db, invited._id)).invitation).toMatchObject({
+        state: 'sent',
+        sentAt: clock.now(),
+      });
+
+      expect(await checkInvitation(t.db, first, clock.now())).toMatchObject({ ok: true });
+      expect(await acceptInvitation(t.db, second, clock.now())).toMatchObject({ ok: true });
+      expect(await checkInvitation(t.db, first, clock.now())).toEqual({ ok: false, reason: 'used' });
+      expect(await getUser(t.db, invited._id)).toMatchObject({ status: 'active' });
+
+      // Accepted, the invitation is never resent; the other one has gone out and is not accepted yet.
+      expect(await planResend(t.db, 'acct1', {}, clock.now(), { notAccepted: true })).toMatchObject({
+        notAccepted: 1,
+      });
+      expect(smtp.received.filter((m) => m.rcptTo[0] === failed.email)).toHaveLength(1);
+    });
   });
 });

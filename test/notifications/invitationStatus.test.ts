@@ -70,7 +70,7 @@ describe('invitationStatus', () => {
 
   it('counts all of an account’s invitations by state, with sending counted as pending', async () => {
     const result = await status();
-    expect(result.counts).toEqual({ pending: 3, sent: 2, failed: 3, total: 8 });
+    expect(result.counts).toEqual({ pending: 3, sent: 2, failed: 3, total: 8, accepted: 0 });
     expect(result.peopleTotal).toBe(8);
   });
 
@@ -113,7 +113,7 @@ describe('invitationStatus', () => {
     expect(pending.people.every((p) => p.state === 'pending')).toBe(true);
     expect(pending.peopleTotal).toBe(3);
     // The counts still cover every state.
-    expect(pending.counts).toEqual({ pending: 3, sent: 2, failed: 3, total: 8 });
+    expect(pending.counts).toEqual({ pending: 3, sent: 2, failed: 3, total: 8, accepted: 0 });
 
     const failed = await status({}, { state: 'failed', skip: 1, limit: 1 });
     expect(emails(failed.people)).toEqual(['d']);
@@ -127,11 +127,11 @@ describe('invitationStatus', () => {
 
   it('scopes by import', async () => {
     const imp1 = await status({ importId: 'imp1' });
-    expect(imp1.counts).toEqual({ pending: 2, sent: 1, failed: 2, total: 5 });
+    expect(imp1.counts).toEqual({ pending: 2, sent: 1, failed: 2, total: 5, accepted: 0 });
     expect(emails(imp1.people)).toEqual(['a', 'b', 'c', 'd', 'e']);
     const none = await status({ importId: 'unknown' });
     expect(none).toEqual({
-      counts: { pending: 0, sent: 0, failed: 0, total: 0 },
+      counts: { pending: 0, sent: 0, failed: 0, total: 0, accepted: 0 },
       people: [],
       peopleTotal: 0,
     });
@@ -139,7 +139,7 @@ describe('invitationStatus', () => {
 
   it('scopes by period, both ends inclusive, and combines period with import', async () => {
     const period = await status({ from: at(1), to: at(2) });
-    expect(period.counts).toEqual({ pending: 1, sent: 1, failed: 1, total: 3 });
+    expect(period.counts).toEqual({ pending: 1, sent: 1, failed: 1, total: 3, accepted: 0 });
     expect(emails(period.people)).toEqual(['h', 'f', 'g']);
 
     const justBefore = await status({
@@ -157,11 +157,11 @@ describe('invitationStatus', () => {
 
   it('keeps accounts apart', async () => {
     const other = await status({ importId: 'imp1' }, {}, 'acct2');
-    expect(other.counts).toEqual({ pending: 0, sent: 0, failed: 1, total: 1 });
+    expect(other.counts).toEqual({ pending: 0, sent: 0, failed: 1, total: 1, accepted: 0 });
     expect(emails(other.people)).toEqual(['other']);
     expect(emails((await status({}, {}, 'acct1')).people)).not.toContain('other');
     expect(await status({}, {}, 'acct3')).toEqual({
-      counts: { pending: 0, sent: 0, failed: 0, total: 0 },
+      counts: { pending: 0, sent: 0, failed: 0, total: 0, accepted: 0 },
       people: [],
       peopleTotal: 0,
     });
@@ -175,5 +175,53 @@ describe('invitationStatus', () => {
     await expect(status({ from: new Date('not a date') })).rejects.toThrow(RangeError);
     await expect(status({}, {}, '')).rejects.toThrow(TypeError);
     expect((await status({}, { limit: MAX_INVITATION_PAGE })).people).toHaveLength(8);
+  });
+});
+
+describe('invitationStatus of accepted and cancelled invitations', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await openTestDatabase();
+  });
+  afterAll(async () => t.close());
+
+  it('counts accepted ones among the sent, with when each was accepted, and leaves cancelled ones out', async () => {
+    const sent = (
+      name: string,
+      more: Partial<Parameters<typeof entry>[1]> = {},
+      status: UserStatus = 'invited',
+    ) =>
+      insertUser(t.db, {
+        email: `${name}@example.com`,
+        status,
+        invitation: entry('invitation', { state: 'sent', sentAt: T0, attempts: 1, ...more }),
+      });
+    await sent('accepted', { acceptedAt: at(1) }, 'active');
+    await sent('waiting');
+    await sent('cancelled', { state: 'cancelled' });
+    await insertUser(t.db, {
+      email: 'queued@example.com',
+      invitation: entry('invitation', { state: 'cancelled' }),
+    });
+    await insertUser(t.db, { email: 'pending@example.com', invitation: entry('invitation') });
+
+    const result = await invitationStatus(t.db, 'acct1', {}, { skip: 0, limit: 50 });
+    expect(result.counts).toEqual({ pending: 1, sent: 2, failed: 0, total: 3, accepted: 1 });
+    expect(result.peopleTotal).toBe(3);
+    const byEmail = new Map(result.people.map((p) => [p.email, p]));
+    expect([...byEmail.keys()].sort()).toEqual([
+      'accepted@example.com',
+      'pending@example.com',
+      'waiting@example.com',
+    ]);
+    expect(byEmail.get('accepted@example.com')).toMatchObject({
+      state: 'sent',
+      acceptedAt: at(1),
+      userStatus: 'active',
+    });
+    expect(byEmail.get('waiting@example.com')?.acceptedAt).toBeUndefined();
+
+    const sentOnly = await invitationStatus(t.db, 'acct1', {}, { skip: 0, limit: 50, state: 'sent' });
+    expect(sentOnly.peopleTotal).toBe(2);
   });
 });

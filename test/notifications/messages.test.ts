@@ -16,6 +16,19 @@ describe('composeInvitation', () => {
     expect(mail.html).toContain(`href="${inviteUrl}"`);
   });
 
+  it('says a reminder is a reminder, in the subject and both bodies, with the same link', () => {
+    const mail = composeInvitation({ accountName: 'Acme Corp', user, inviteUrl, reminder: true });
+    expect(mail.subject).toBe("Reminder: you're invited to join Acme Corp");
+    expect(mail.text).toContain(
+      'This is a reminder: you were invited to join Acme Corp and have not accepted yet.',
+    );
+    expect(mail.text).toContain(`\n${inviteUrl}\n`);
+    expect(mail.html).toContain('This is a reminder');
+    expect(composeInvitation({ accountName: 'Acme Corp', user, inviteUrl, reminder: false }).subject).toBe(
+      "You're invited to join Acme Corp",
+    );
+  });
+
   it('greets without a name when the import gave none', () => {
     const mail = composeInvitation({ accountName: 'Acme', user: { email: 'x@example.com' }, inviteUrl });
     expect(mail.text.startsWith('Hello,\n')).toBe(true);
