@@ -167,14 +167,20 @@ export async function createEnrollmentApp(deps: EnrollmentAppDeps): Promise<Enro
   };
 
   const conversationState = new ConversationState(new MongoStorage(db));
-  const questionServices = createQuestionServices(db, services.imports.history, results, reportUrl);
+  const questionServices = createQuestionServices(
+    db,
+    services.imports.history,
+    results,
+    reportUrl,
+    services.imports.undo,
+  );
   const answers = new QuestionAnswers(questionServices);
   const morePages = new MorePages(conversationState);
   const bot = new EnrollmentBot({
     access,
     conversationState,
     importDialog: new ImportDialog(flow, deps.inlinePlanMaxBytes),
-    questionDialog: new QuestionDialog(answers, questionServices, morePages.remember),
+    questionDialog: new QuestionDialog(answers, questionServices, questionServices, morePages.remember),
     results,
     recognizer: await createRecognizer(config),
     answers,

@@ -24,6 +24,7 @@ import {
   type QuestionDialogOptions,
 } from '../dialogs/questionDialog';
 import { findAdminMention } from '../services/understanding/adminMention';
+import { MAX_MESSAGE_LENGTH } from '../services/understanding/entities';
 import { decide, type Recognition, type Recognizer } from '../services/understanding/recognizer';
 import { refusalText, type AccessResult } from './access/accountAccess';
 import { hasFileAttachment } from './attachments/attachmentDownloader';
@@ -40,6 +41,8 @@ export const HELP_TEXT =
   '- Ask about past imports in your own words, for example: "how did the last import go?", ' +
   '"list imports since Monday", "what went wrong with #12?", "what happened to jane@acme.com?", ' +
   '"who was invited last week?", "resend failed invitations", "download the report of users.csv".\n' +
+  '- "Fix the failed rows" gives you a file of the rows not imported, to correct and send back; ' +
+  '"undo import #12" takes an import back (you see what it would do first).\n' +
   '- Long answers continue with "show more".\n' +
   '- "cancel" stops whatever we are doing, "help" explains the current step.';
 
@@ -53,6 +56,11 @@ export const NOTHING_TO_CANCEL_TEXT =
 
 export const NOTHING_MORE_TEXT =
   'There is nothing more to show. Ask a question first, such as "list imports" or "show ignored rows".';
+
+/** "… that were not accepted", "who haven't signed up", "unaccepted": a resend that includes delivered ones. */
+const NOT_ACCEPTED =
+  // eslint-disable-next-line security/detect-unsafe-regex -- alternatives of fixed words only; the message is cut to MAX_MESSAGE_LENGTH
+  /\b(?:not|never|haven'?t|hasn'?t|didn'?t|did not|have not|has not|yet to)\s+(?:been\s+|yet\s+)?(?:accept|sign|join|activat|respond|click|use)|\bunaccepted\b|\bstill (?:invited|pending)\b/i;
 
 const GREETINGS =
   /^(?:hi|hello|hey|hey there|hiya|good (?:morning|afternoon|evening|day)|greetings|yo)(?: there)?(?: bot| assistant)?$/;
@@ -273,6 +281,7 @@ export class EnrollmentBot extends TeamsActivityHandler {
         intent,
         entities: understood.entities,
         admin: intent === 'history.list' ? findAdminMention(said) : undefined,
+        notAccepted: intent === 'invitations.resend' && NOT_ACCEPTED.test(said.slice(0, MAX_MESSAGE_LENGTH)),
         utcOffsetMinutes,
       });
     } else if (intent === 'import.start') {

@@ -11,6 +11,8 @@ import {
 } from 'botbuilder-dialogs';
 import type { ImportFilter, ImportReference } from '../services/history/historyQueries';
 import type { ImportRecord } from '../services/history/importRecord';
+import type { UndoPlan, UndoResult } from '../services/import/importUndo';
+import { isAppError } from '../services/errors';
 import type { AdminMention } from '../services/understanding/adminMention';
 import { extractEntities } from '../services/understanding/entities';
 import type { Entities } from '../services/understanding/recognizer';
@@ -26,15 +28,17 @@ import {
 } from './answers/questionAnswers';
 import { CancelAndHelpDialog } from './cancelAndHelpDialog';
 import { importLabel } from './cards/historyCards';
+import { undoPlanCard, undoResultCard, undoSentence } from './cards/undoCards';
 import { formatCount, plural } from './cards/adaptiveCard';
 import { ReplyPrompt, type AdminReply } from './replyPrompt';
-import { isConfirm } from './reviewReply';
+import { isConfirm, normalizeUtterance } from './reviewReply';
 
 export const QUESTION_DIALOG = 'questionDialog';
 const STEPS = 'questionSteps';
 const CHOOSE_IMPORT_PROMPT = 'chooseImportPrompt';
 const EMAIL_PROMPT = 'emailPrompt';
 const CONFIRM_RESEND_PROMPT = 'confirmResendPrompt';
+const CONFIRM_UNDO_PROMPT = 'confirmUndoPrompt';
 
 /** The intents this dialog answers from history; the bot answers the others (help, cancel…) itself. */
 export const HISTORY_INTENTS = [
@@ -46,6 +50,8 @@ export const HISTORY_INTENTS = [
   'invitations.status',
   'invitations.resend',
   'report.download',
+  'import.retry',
+  'import.undo',
 ] as const;
 export type HistoryIntent = (typeof HISTORY_INTENTS)[number];
 
@@ -61,12 +67,16 @@ export interface QuestionDialogOptions {
   entities: Entities;
   /** The administrator a list question named ("imports by Ann"), if any. */
   admin?: AdminMention;
+  /** A resend that also covers invitations delivered but not accepted ("… that were not accepted"). */
+  notAccepted?: boolean;
   utcOffsetMinutes: number;
 }
 
 /** Step values kept in dialog state between turns: plain JSON only. */
 interface QuestionValues {
   importId?: string;
+  /** The import the admin is asked to confirm undoing. */
+  undo?: { importId: string; label: string };
   email?: string;
   candidates?: ImportChoice[];
 }
@@ -80,6 +90,8 @@ const ONE_IMPORT: ReadonlySet<HistoryIntent> = new Set([
   'import.details',
   'import.problems',
   'report.download',
+  'import.retry',
+  'import.undo',
 ]);
 
 /**
@@ -91,6 +103,7 @@ export class QuestionDialog extends CancelAndHelpDialog {
   constructor(
     private readonly answers: QuestionAnswers,
     private readonly services: Pick<QuestionServices, 'resolveImport' | 'findImport'>,
+    private readonly undo: Pick<QuestionServices, 'planUndo' | 'applyUndo'>,
     private readonly rememberMore: RememberMore,
     private readonly now: () => Date = () => new Date(),
   ) {
@@ -98,12 +111,13 @@ export class QuestionDialog extends CancelAndHelpDialog {
     this.addDialog(new ReplyPrompt(CHOOSE_IMPORT_PROMPT, this.validateChoice.bind(this)))
       .addDialog(new ReplyPrompt(EMAIL_PROMPT, this.validateEmail.bind(this)))
       .addDialog(new ReplyPrompt(CONFIRM_RESEND_PROMPT, this.validateConfirm.bind(this)))
+      .addDialog(new ReplyPrompt(CONFIRM_UNDO_PROMPT, this.validateUndo.bind(this)))
       .addDialog(
         new WaterfallDialog(STEPS, [
           this.subjectStep.bind(this),
           this.choiceStep.bind(this),
           this.answerStep.bind(this),
-          this.resendStep.bind(this),
+          this.confirmedStep.bind(this),
         ]),
       );
     this.initialDialogId = STEPS;
@@ -125,6 +139,8 @@ export class QuestionDialog extends CancelAndHelpDialog {
         return Boolean(extractEntities(reply.text).entities.email);
       case CONFIRM_RESEND_PROMPT:
         return isResendConfirmation(reply);
+      case CONFIRM_UNDO_PROMPT:
+        return isUndoConfirmation(reply);
       default:
         return false;
     }
@@ -138,6 +154,8 @@ export class QuestionDialog extends CancelAndHelpDialog {
       return 'Send the email address of the user you are asking about, or "cancel".';
     if (prompt === CONFIRM_RESEND_PROMPT)
       return 'Say "yes" to send those invitations again, or "no" to leave them as they are.';
+    if (prompt === CONFIRM_UNDO_PROMPT)
+      return 'Say "undo" to undo that import as the card shows, or "cancel" to leave everything as it is.';
     return 'Ask about past imports, or send a user file to import.';
   }
 
@@ -269,6 +287,8 @@ export class QuestionDialog extends CancelAndHelpDialog {
         return this.reply(step, record && (await this.answers.problems(ctx, record)));
       case 'report.download':
         return this.reply(step, record && this.answers.report(ctx, record));
+      case 'import.retry':
+        return this.reply(step, record && this.answers.fixFile(ctx, record));
       case 'history.list':
         return this.reply(step, await this.answers.importsList(ctx, this.listFilter(o)));
       case 'user.lookup':
@@ -277,6 +297,8 @@ export class QuestionDialog extends CancelAndHelpDialog {
         return this.reply(step, await this.answers.invitations(ctx, this.invitationSubject(o, record)));
       case 'invitations.resend':
         return this.askResend(step, ctx, this.invitationSubject(o, record));
+      case 'import.undo':
+        return record ? this.askUndo(step, record) : step.endDialog();
     }
   }
 
@@ -296,22 +318,26 @@ export class QuestionDialog extends CancelAndHelpDialog {
     ctx: AskContext,
     subject: InvitationSubject,
   ): Promise<DialogTurnResult> {
-    const plan = await this.answers.planResend(ctx, subject);
+    const options = { notAccepted: this.options(step).notAccepted === true };
+    const plan = await this.answers.planResend(ctx, subject, options);
     const what = describeSubject(subject, ctx);
     const where = what ? ` ${what}` : ' in this account';
-    if (plan.failed + plan.pending === 0) {
+    if (plan.failed + plan.pending + plan.notAccepted === 0) {
       const skipped =
         plan.skipped > 0
           ? ` (${plural(plan.skipped, 'failed invitation')} belong to users who were deleted or are already active, so I left them.)`
           : '';
-      await step.context.sendActivity(
-        `There is nothing to resend${where}: no invitation failed, and waiting ones go out on their own.${skipped}`,
-      );
+      const none = options.notAccepted
+        ? 'no invitation failed or is still unaccepted, and waiting ones go out on their own'
+        : 'no invitation failed, and waiting ones go out on their own';
+      await step.context.sendActivity(`There is nothing to resend${where}: ${none}.${skipped}`);
       return step.endDialog();
     }
     (step.values as QuestionValues & { subject?: SubjectJson }).subject = subjectJson(subject);
     const parts: string[] = [];
     if (plan.failed > 0) parts.push(`send ${plural(plan.failed, 'failed invitation')} again`);
+    if (plan.notAccepted > 0)
+      parts.push(`send ${plural(plan.notAccepted, 'invitation')} not accepted yet again (with a new link)`);
     if (plan.pending > 0) parts.push(`send ${plural(plan.pending, 'waiting invitation')} now`);
     const question = `I will ${parts.join(' and ')}${where}. Resend them?`;
     const card = {
@@ -330,6 +356,75 @@ export class QuestionDialog extends CancelAndHelpDialog {
     });
   }
 
+  /** Carries out what the admin just confirmed: the resend or the undo. */
+  private async confirmedStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const values = this.values(step);
+    if (values.undo) return this.undoStep(step, values.undo);
+    return this.resendStep(step);
+  }
+
+  private async askUndo(step: WaterfallStepContext, record: ImportRecord): Promise<DialogTurnResult> {
+    const ctx = this.ask(step);
+    let plan: UndoPlan;
+    try {
+      plan = await this.undo.planUndo(ctx.accountId, record._id);
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      await step.context.sendActivity(err.message);
+      return step.endDialog();
+    }
+    const label = `${importLabel(record)} ${record.file.name}`;
+    const when = describeDay(record.createdAt, ctx.now, ctx.utcOffsetMinutes);
+    if (plan.rows === 0) {
+      await step.context.sendActivity(
+        plan.conflictsTotal > 0
+          ? `There is nothing left to undo in ${label}: everything it changed has changed again since.`
+          : `There is nothing to undo in ${label}: it changed no users.`,
+      );
+      return step.endDialog();
+    }
+    this.values(step).undo = { importId: record._id, label };
+    const since =
+      plan.conflictsTotal > 0
+        ? ` ${plural(plan.conflictsTotal, 'change')} made since ${plan.conflictsTotal === 1 ? 'is' : 'are'} left alone.`
+        : '';
+    const question = `Undoing ${label} (${when}, by ${record.by}) ${undoSentence(plan.counts)}.${since} Undo it?`;
+    return step.prompt(CONFIRM_UNDO_PROMPT, {
+      prompt: MessageFactory.attachment(CardFactory.adaptiveCard(undoPlanCard(plan, label)), question),
+      retryPrompt: MessageFactory.text(
+        'Say "undo" to undo it as shown, or "cancel" to leave everything as it is.',
+      ),
+    });
+  }
+
+  private async undoStep(
+    step: WaterfallStepContext,
+    undo: { importId: string; label: string },
+  ): Promise<DialogTurnResult> {
+    const ctx = this.ask(step);
+    await step.context.sendActivity({ type: 'typing' });
+    let result: UndoResult;
+    try {
+      result = await this.undo.applyUndo(ctx.accountId, undo.importId, this.options(step).adminName);
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      await step.context.sendActivity(err.message);
+      return step.endDialog();
+    }
+    const since =
+      result.conflictsTotal > 0
+        ? ` ${plural(result.conflictsTotal, 'change')} made since ${result.conflictsTotal === 1 ? 'was' : 'were'} left alone.`
+        : '';
+    await step.context.sendActivity(
+      MessageFactory.attachment(
+        CardFactory.adaptiveCard(undoResultCard(result, undo.label)),
+        `Undone: ${undo.label}. It ${undoSentence(result.counts, true)}.${since} ` +
+          `The undo is import #${result.record.number}; say "undo import #${result.record.number}" to take it back.`,
+      ),
+    );
+    return step.endDialog();
+  }
+
   private async resendStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const stored = (step.values as { subject?: SubjectJson }).subject;
     if (!stored) return step.endDialog();
@@ -339,8 +434,10 @@ export class QuestionDialog extends CancelAndHelpDialog {
       await step.context.sendActivity('I could not find that import in this account any more.');
       return step.endDialog();
     }
-    const result = await this.answers.resend(ctx, subject);
-    const total = result.requeued + result.expedited;
+    const result = await this.answers.resend(ctx, subject, {
+      notAccepted: this.options(step).notAccepted === true,
+    });
+    const total = result.requeued + result.expedited + result.notAccepted;
     await step.context.sendActivity(
       total === 0
         ? 'Nothing needed resending any more: those invitations were sent or changed meanwhile.'
@@ -414,6 +511,11 @@ export class QuestionDialog extends CancelAndHelpDialog {
     return this.orRetry(prompt, Boolean(reply && extractEntities(reply.text).entities.email));
   }
 
+  private async validateUndo(prompt: PromptValidatorContext<AdminReply>): Promise<boolean> {
+    const reply = prompt.recognized.value;
+    return this.orRetry(prompt, Boolean(reply && isUndoConfirmation(reply)));
+  }
+
   private async validateConfirm(prompt: PromptValidatorContext<AdminReply>): Promise<boolean> {
     const reply = prompt.recognized.value;
     return this.orRetry(prompt, Boolean(reply && isResendConfirmation(reply)));
@@ -424,6 +526,25 @@ export class QuestionDialog extends CancelAndHelpDialog {
     if (!valid && prompt.options.retryPrompt) await prompt.context.sendActivity(prompt.options.retryPrompt);
     return valid;
   }
+}
+
+const UNDO_WORDS = new Set(
+  ['undo', 'revert', 'roll back', 'rollback'].flatMap((verb) =>
+    ['', 'yes ', 'yes, '].flatMap((yes) =>
+      ['', ' it', ' that', ' them'].flatMap((what) => [
+        `${yes}${verb}${what}`,
+        `${yes}${verb}${what} please`,
+      ]),
+    ),
+  ),
+);
+
+/** "undo", "yes, undo it" or the card's Undo button. */
+function isUndoConfirmation(reply: AdminReply): boolean {
+  const value = reply.value as { action?: unknown } | undefined;
+  return (
+    value?.action === 'confirmUndo' || isConfirm(reply.text) || UNDO_WORDS.has(normalizeUtterance(reply.text))
+  );
 }
 
 /** "yes", "resend them" or the card's Resend button. */

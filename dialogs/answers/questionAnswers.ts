@@ -10,7 +10,8 @@ import type {
 import type { ImportRecord } from '../../services/history/importRecord';
 import type { ImportResultView } from '../../services/history/importResults';
 import type { InvitationScope, InvitationStatus } from '../../services/notifications/invitationStatus';
-import type { ResendPlan, ResendResult } from '../../services/notifications/invitationResend';
+import type { UndoPlan, UndoResult } from '../../services/import/importUndo';
+import type { ResendOptions, ResendPlan, ResendResult } from '../../services/notifications/invitationResend';
 import { formatCount, plural } from '../cards/adaptiveCard';
 import {
   importLabel,
@@ -41,13 +42,19 @@ export interface QuestionServices {
   importView(record: ImportRecord): Promise<ImportResultView>;
   /** The per-row report's signed link. */
   reportUrl(record: ImportRecord): string;
+  /** The fix file's signed link (the rows not imported, to correct and send back); null when none failed. */
+  fixFileUrl(record: ImportRecord): string | null;
   invitationStatus(
     accountId: string,
     scope: InvitationScope,
     page: { skip: number; limit: number },
   ): Promise<InvitationStatus>;
-  planResend(accountId: string, scope: InvitationScope): Promise<ResendPlan>;
-  resendInvitations(accountId: string, scope: InvitationScope): Promise<ResendResult>;
+  planResend(accountId: string, scope: InvitationScope, options: ResendOptions): Promise<ResendPlan>;
+  resendInvitations(accountId: string, scope: InvitationScope, options: ResendOptions): Promise<ResendResult>;
+  /** What undoing the import would do; throws an AppError saying why when it cannot be undone. */
+  planUndo(accountId: string, importId: string): Promise<UndoPlan>;
+  /** Undoes the import now; the undo is recorded as an import of its own. */
+  applyUndo(accountId: string, importId: string, by: string): Promise<UndoResult>;
   /** In Teams, the report offered as a file in the admin's OneDrive (a FileConsentCard). */
   reportFileOffer?(record: ImportRecord): Attachment;
 }
@@ -231,7 +238,8 @@ export class QuestionAnswers {
           }
         : undefined;
     const summary =
-      `${plural(counts.total, 'invitation')} ${what || 'in this account'}: ${formatCount(counts.sent)} sent, ` +
+      `${plural(counts.total, 'invitation')} ${what || 'in this account'}: ${formatCount(counts.sent)} sent` +
+      `${counts.accepted > 0 ? ` (${formatCount(counts.accepted)} accepted)` : ''}, ` +
       `${formatCount(counts.pending)} waiting, ${formatCount(counts.failed)} failed.` +
       (counts.failed > 0 ? ' Say "resend failed invitations" to try the failed ones again.' : '');
     const title = `Invitations ${what || 'in this account'}`;
@@ -266,6 +274,44 @@ export class QuestionAnswers {
     return { activity };
   }
 
+  /** The rows an import did not take, as a file to correct and send back. */
+  fixFile(ctx: AskContext, record: ImportRecord): Answer {
+    const label = `${importLabel(record)} ${record.file.name}`;
+    const url = this.services.fixFileUrl(record);
+    const total = record.outcomes.ignored + record.outcomes.failed;
+    if (!url || total === 0) {
+      return {
+        activity: MessageFactory.text(`Every row of ${label} was imported: there is nothing to fix.`),
+      };
+    }
+    const rows = plural(total, 'row');
+    const how =
+      'Correct them in the file (the last column, Problem, says what is wrong with each) and send it back ' +
+      'here: only those rows are imported, and any still wrong are reported again.';
+    const card = {
+      type: 'AdaptiveCard',
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      version: '1.4',
+      body: [
+        {
+          type: 'TextBlock',
+          text: `Fix the rows not imported: ${label}`,
+          wrap: true,
+          size: 'Medium',
+          weight: 'Bolder',
+        },
+        { type: 'TextBlock', text: `${rows}, with the values as they were written. ${how}`, wrap: true },
+      ],
+      actions: [{ type: 'Action.OpenUrl', title: 'Download the rows to fix (CSV)', url }],
+    };
+    return {
+      activity: cardReply(
+        card,
+        `${total === 1 ? 'Here is the row' : `Here are the ${rows}`} of ${label} that ${total === 1 ? 'was' : 'were'} not imported, to fix: ${url} ${how}`,
+      ),
+    };
+  }
+
   /** The next page of an earlier answer. */
   async more(ctx: AskContext, cursor: MoreCursor): Promise<Answer> {
     switch (cursor.kind) {
@@ -295,12 +341,20 @@ export class QuestionAnswers {
   }
 
   /** What to resend, for the confirmation question. */
-  async planResend(ctx: AskContext, subject: InvitationSubject): Promise<ResendPlan> {
-    return this.services.planResend(ctx.accountId, invitationScope(subject));
+  async planResend(
+    ctx: AskContext,
+    subject: InvitationSubject,
+    options: ResendOptions = {},
+  ): Promise<ResendPlan> {
+    return this.services.planResend(ctx.accountId, invitationScope(subject), options);
   }
 
-  async resend(ctx: AskContext, subject: InvitationSubject): Promise<ResendResult> {
-    return this.services.resendInvitations(ctx.accountId, invitationScope(subject));
+  async resend(
+    ctx: AskContext,
+    subject: InvitationSubject,
+    options: ResendOptions = {},
+  ): Promise<ResendResult> {
+    return this.services.resendInvitations(ctx.accountId, invitationScope(subject), options);
   }
 }
 

@@ -54,12 +54,14 @@ beforeAll(async () => {
     t.db,
     imports.history,
     (importId, accountId) => `https://bot.example.com/reports/${importId}.csv?a=${accountId}`,
+    (importId, accountId) => `https://bot.example.com/reports/${importId}.fix.csv?a=${accountId}`,
   );
   services = createQuestionServices(
     t.db,
     imports.history,
     results,
     (importId, accountId) => `https://bot.example.com/reports/${importId}.csv?a=${accountId}`,
+    imports.undo,
   );
   answers = new QuestionAnswers(services);
 
@@ -139,6 +141,7 @@ async function play(
   remembered = undefined;
   const dialog = new QuestionDialog(
     answers,
+    services,
     services,
     async (_context, cursor) => {
       remembered = cursor;
@@ -393,6 +396,25 @@ describe.each(['msteams', 'webchat'])('questions about past imports on %s', (cha
     ]);
   });
 
+  it('import.retry: the rows not imported as a file to fix and send back', async () => {
+    await play(channelId, ask('import.retry', { importRef: '1' }), [
+      [
+        '',
+        [
+          (r) => {
+            expect(r.text).toContain(
+              `Here is the row of #1 users.csv that was not imported, to fix: https://bot.example.com/reports/${recorded.first?._id ?? ''}.fix.csv?a=acme Correct them`,
+            );
+            expect(cardJson(r)).toContain('Download the rows to fix (CSV)');
+          },
+        ],
+      ],
+    ]);
+    await play(channelId, ask('import.retry', { importRef: '2' }), [
+      ['', ['Every row of #2 staff.txt was imported: there is nothing to fix.']],
+    ]);
+  });
+
   it('report.download: a signed link, and in Teams the file too', async () => {
     await play(channelId, ask('report.download', { importRef: '1' }), [
       [
@@ -459,6 +481,62 @@ describe('invitations.resend', () => {
         ],
       ],
     ]);
+  });
+});
+
+describe('invitations not accepted', () => {
+  it('counts accepted ones and resends those delivered but not accepted, with a new link', async () => {
+    await imports.commit(
+      fileSourceFromBuffer(
+        'invites.csv',
+        Buffer.from(`${HEADER}kim@inv.com,Kim,Ko,,New\nlee@inv.com,Lee,Li,,New\n`),
+      ),
+      'invites',
+      {},
+      { by: 'Ann Admin' },
+    );
+    const people = t.db.collection(USERS_COLLECTION);
+    const sentAt = new Date(Date.now() - DAY);
+    await people.updateOne(
+      { accountId: 'invites', email: 'kim@inv.com' },
+      { $set: { 'invitation.state': 'sent', 'invitation.sentAt': sentAt, mailDue: false } },
+    );
+    await people.updateOne(
+      { accountId: 'invites', email: 'lee@inv.com' },
+      {
+        $set: {
+          'invitation.state': 'sent',
+          'invitation.sentAt': sentAt,
+          'invitation.acceptedAt': new Date(),
+          status: 'active',
+          mailDue: false,
+        },
+      },
+    );
+    await play('webchat', { ...ask('invitations.status'), accountId: 'invites' }, [
+      ['', ['2 invitations in this account: 2 sent (1 accepted), 0 waiting, 0 failed.']],
+    ]);
+    // Without "not accepted" a resend only looks at failed and waiting ones.
+    await play('webchat', { ...ask('invitations.resend'), accountId: 'invites' }, [
+      [
+        '',
+        [
+          'There is nothing to resend in this account: no invitation failed, and waiting ones go out on their own.',
+        ],
+      ],
+    ]);
+    await play('webchat', { ...ask('invitations.resend', {}, { notAccepted: true }), accountId: 'invites' }, [
+      [
+        '',
+        ['I will send 1 invitation not accepted yet again (with a new link) in this account. Resend them?'],
+      ],
+      ['yes', [/^Done: 1 invitation will go out within a minute\./]],
+    ]);
+    const kim = await people.findOne({ accountId: 'invites', email: 'kim@inv.com' });
+    expect(kim?.invitation?.state).toBe('pending');
+    expect(kim?.mailDue).toBe(true);
+    const lee = await people.findOne({ accountId: 'invites', email: 'lee@inv.com' });
+    expect(lee?.invitation?.state).toBe('sent');
   });
 });
 
@@ -533,5 +611,81 @@ describe('long answers', () => {
     expect(cardJson(next.activity)).toContain('"text":"21"');
     expect(cardJson(next.activity)).not.toContain('broken-14@');
     expect(next.more).toBeUndefined();
+  });
+});
+
+describe('import.undo', () => {
+  const users = () =>
+    t.db.collection(USERS_COLLECTION).find({ accountId: 'undoacct' }).sort({ email: 1 }).toArray();
+
+  it('shows what the undo does, asks, undoes, and can take the undo back', async () => {
+    // Recorded now (the undo window counts from the real clock), by the engine as the background job does.
+    await imports.commit(
+      fileSourceFromBuffer(
+        'team.csv',
+        Buffer.from(`${HEADER}ana@team.com,Ana,Ito,,New\nbo@team.com,Bo,Berg,,New\n`),
+      ),
+      'undoacct',
+      {},
+      { by: 'Ann Admin' },
+    );
+    const undoAsked = (r: Partial<Activity>) => {
+      expect(r.text).toMatch(
+        /^Undoing #1 team\.csv \(.+, by Ann Admin\) deletes the 2 users it created and cancels 2 waiting messages\. Undo it\?$/,
+      );
+      expect(cardJson(r)).toContain('"action":"confirmUndo"');
+      expect(cardJson(r)).toContain('Created users to delete again');
+    };
+    await play('webchat', { ...ask('import.undo'), accountId: 'undoacct' }, [
+      ['', [undoAsked]],
+      ['cancel', ['OK, I left everything as it was.']],
+    ]);
+    expect((await users()).map((u) => u.status)).toEqual(['invited', 'invited']);
+
+    const client = await play('msteams', { ...ask('import.undo'), accountId: 'undoacct' }, [
+      ['', [undoAsked]],
+      ['hmm', ['Say "undo" to undo it as shown, or "cancel" to leave everything as it is.']],
+      [
+        'yes, undo it',
+        [
+          (r) => expect(r.type).toBe('typing'),
+          (r) => {
+            expect(r.text).toBe(
+              'Undone: #1 team.csv. It deleted the 2 users it created and cancelled 2 waiting messages. ' +
+                'The undo is import #2; say "undo import #2" to take it back.',
+            );
+            expect(cardJson(r)).toContain('Created users deleted again');
+          },
+        ],
+      ],
+    ]);
+    ended(client);
+    expect((await users()).map((u) => [u.status, u.invitation?.state])).toEqual([
+      ['deleted', 'cancelled'],
+      ['deleted', 'cancelled'],
+    ]);
+
+    // The undo is an import of its own: undoing it brings the users back.
+    await play('webchat', { ...ask('import.undo', { importRef: '2' }), accountId: 'undoacct' }, [
+      [
+        '',
+        [
+          (r) => {
+            expect(r.text).toMatch(/^Undoing #2 Undo of #1 team\.csv \(.+\) .*Undo it\?$/);
+            expect(cardJson(r)).toContain('is itself the undo of #1');
+          },
+        ],
+      ],
+      [
+        { type: 'message', text: '', value: { action: 'confirmUndo' } },
+        [(r) => expect(r.type).toBe('typing'), /^Undone: #2 Undo of #1 team\.csv\. .*The undo is import #3;/],
+      ],
+    ]);
+    expect((await users()).map((u) => u.status)).toEqual(['invited', 'invited']);
+
+    // An import already undone says so, and by which import.
+    await play('webchat', { ...ask('import.undo', { importRef: '2' }), accountId: 'undoacct' }, [
+      ['', [/#3/]],
+    ]);
   });
 });
