@@ -129,8 +129,8 @@ export class QuestionDialog extends CancelAndHelpDialog {
    */
   acceptsReply(instance: DialogInstance, reply: AdminReply): boolean {
     const inner = (instance.state as { dialogs?: DialogState } | undefined)?.dialogs?.dialogStack ?? [];
-    // The dialog on top of the stack is first.
-    const waiting = inner[0];
+    // The dialog on top of the stack (the prompt waiting for this reply) is the last one.
+    const waiting = inner[inner.length - 1];
     const options = (waiting?.state as { options?: PromptOptions } | undefined)?.options;
     switch (waiting?.id) {
       case CHOOSE_IMPORT_PROMPT:

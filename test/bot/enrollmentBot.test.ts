@@ -235,6 +235,43 @@ describe('understanding what the admin says', () => {
   });
 });
 
+describe('issue 7 in the admin’s words', () => {
+  it('offers the rows to fix, and undoes an import after showing what it does', async () => {
+    const record = await bot.services.imports.commit(
+      fileSourceFromBuffer(
+        'undo-me.csv',
+        Buffer.from(
+          'Email ID,First Name,Last Name,User Status\numa@undo.com,Uma,Dee,New\nnot-an-email,Bob,Ray,New\n',
+        ),
+      ),
+      'acme',
+      {},
+      { by: 'Ada' },
+    );
+    const label = `#${record.number} undo-me.csv`;
+    await adapter('webchat')
+      .send({ type: 'message', text: `fix the failed rows of import #${record.number}` })
+      .assertReply((r) => {
+        expect(r.text?.startsWith(`Here is the row of ${label} that was not imported`)).toBe(true);
+        expect(r.text).toContain(`/reports/${record._id}.fix.csv?`);
+      })
+      .send({ type: 'message', text: 'undo the last import please' })
+      .assertReply((r) =>
+        expect(r.text?.startsWith(`Undoing ${label} (today, by Ada) deletes the 1 user it created`)).toBe(
+          true,
+        ),
+      )
+      .send({ type: 'message', text: 'undo' })
+      .assertReply((r) => expect([r.type, r.text]).toEqual(['typing', undefined]))
+      .assertReply((r) => expect(r.text?.startsWith(`Undone: ${label}.`)).toBe(true))
+      .startTest();
+    const uma = await bot.services.database.db
+      .collection(USERS_COLLECTION)
+      .findOne({ accountId: 'acme', email: 'uma@undo.com' });
+    expect(uma?.status).toBe('deleted');
+  });
+});
+
 describe('Teams organisations', () => {
   it('refuses a tenant that is not linked to an account', async () => {
     const stranger = '0e0e0e0e-1111-4222-8333-444455556666';
