@@ -30,8 +30,9 @@ import { refusalText, type AccessResult } from './access/accountAccess';
 import { hasFileAttachment } from './attachments/attachmentDownloader';
 
 export const WELCOME_TEXT =
-  'Hi, I am Enrollment Assistant. I bring users into your account from a CSV or TXT user file: I work out ' +
-  'its encoding, delimiter and columns, show exactly what will change, and import it when you confirm.';
+  'Hi, I am Enrollment Assistant. I bring users into your account from a CSV or TXT user file or an Excel ' +
+  'workbook: I work out its encoding, delimiter (or sheet) and columns, show exactly what will change, and ' +
+  'import it when you confirm.';
 
 export const HELP_TEXT =
   `${WELCOME_TEXT}\n\n` +
@@ -47,7 +48,7 @@ export const HELP_TEXT =
   '- "cancel" stops whatever we are doing, "help" explains the current step.';
 
 export const IMPORT_START_TEXT =
-  'Send me the user file: drag a CSV or TXT file into this chat. I work out its encoding, delimiter and ' +
+  'Send me the user file: drag a CSV, TXT or Excel (.xlsx) file into this chat. I work out its layout and ' +
   'columns and show you exactly who would be created, updated, deleted or activated, and which rows I would ' +
   'ignore and why. Nothing changes until you confirm.';
 

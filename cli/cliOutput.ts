@@ -1,7 +1,7 @@
 import type { AccountAdmin, AllowedDomains, TenantLink } from '../services/accounts/accountDirectory';
 import { describeEmailFlag } from '../services/import/emailDomainCheck';
 import type { ImportRecord } from '../services/history/importRecord';
-import type { ImportPlan } from '../services/import/importPlan';
+import { describeEmailList, type ImportPlan } from '../services/import/importPlan';
 import { actionLabel } from '../services/import/rowRules';
 import { decide, type Recognition } from '../services/understanding/recognizer';
 import type { UserDocument } from '../services/users/userTypes';
@@ -17,12 +17,20 @@ export function planJson(plan: ImportPlan) {
     effects: plan.effects,
     invitations: plan.invitations,
     activationNotices: plan.activationNotices,
-    problems: plan.problems.map(({ row, email, code, message }) => ({ row, email, code, message })),
+    problems: plan.problems.map(({ row, email, code, message, where }) => ({
+      row,
+      email,
+      code,
+      message,
+      ...(where ? { where } : {}),
+    })),
     problemCounts: plan.problemCounts,
     problemsTruncated: plan.problemsTruncated,
     preview: plan.preview.map(({ action, ...rest }) => ({ ...rest, action: actionLabel(action) })),
     deletions: plan.deletions,
     flagged: plan.flagged,
+    emailList: plan.emailList,
+    reflow: plan.reflow,
     needs: plan.needs,
     alreadyImported: plan.alreadyImported,
   };
@@ -63,14 +71,35 @@ export function userJson(user: UserDocument) {
   };
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
 export function planText(plan: ImportPlan): string {
   const lines: string[] = [];
   const f = plan.file;
-  lines.push(
-    `File: ${f.name} (${f.bytes} bytes, ${f.encoding}, ${f.delimiterName}-delimited, ${plural(f.rows, 'data row')})`,
-  );
+  if (plan.emailList) {
+    lines.push(
+      `File: ${f.name} (${f.bytes} bytes, ${f.encoding}, an email list of ${plural(f.rows, 'entry', 'entries')})`,
+    );
+    lines.push(`Email list: ${describeEmailList(plan.emailList)}.`);
+  } else if (f.sheet !== undefined) {
+    const others = (f.sheets ?? []).filter((name) => name !== f.sheet);
+    const also = others.length > 0 ? `; other sheets: ${others.map((name) => `"${name}"`).join(', ')}` : '';
+    lines.push(
+      `File: ${f.name} (${f.bytes} bytes, Excel workbook, sheet "${f.sheet}"${also}, ${plural(f.rows, 'data row')})`,
+    );
+  } else {
+    lines.push(
+      `File: ${f.name} (${f.bytes} bytes, ${f.encoding}, ${f.delimiterName}-delimited, ${plural(f.rows, 'data row')})`,
+    );
+  }
+  if (plan.reflow) {
+    const r = plan.reflow;
+    const confirm = plan.needs.includes('confirm-reflow') ? ' (import them with --reflow)' : '';
+    lines.push(
+      `Rows run together on one line: ${r.values} values after the ${r.columns}-column header, re-flowed into ${plural(r.rows, 'row')}${confirm}. The first:`,
+    );
+    for (const values of r.sample) lines.push(`  ${values.join(' | ')}`);
+  }
   lines.push('Columns:');
   for (const [field, header] of Object.entries(plan.columns))
     lines.push(`  ${field.padEnd(12)} <- "${header}"`);
@@ -86,7 +115,8 @@ export function planText(plan: ImportPlan): string {
   const ignored = Object.values(plan.problemCounts).reduce((a, b) => a + (b ?? 0), 0);
   if (ignored > 0) {
     lines.push(`Rows ignored: ${ignored}`);
-    for (const p of plan.problems.slice(0, 20)) lines.push(`  row ${p.row}: ${p.code} - ${p.message}`);
+    for (const p of plan.problems.slice(0, 20))
+      lines.push(`  ${p.where ? '' : `row ${p.row}: `}${p.code} - ${p.message}`);
     if (ignored > 20) lines.push(`  … and ${ignored - 20} more (use --json for the list)`);
   }
   if (plan.flagged.count > 0) {
@@ -95,7 +125,7 @@ export function planText(plan: ImportPlan): string {
       `Flagged emails: ${plan.flagged.count}${decided ? '' : ' (choose with --flagged import or --flagged skip)'}`,
     );
     for (const f of plan.flagged.rows.slice(0, 20))
-      lines.push(`  row ${f.row}: ${f.email} - ${describeEmailFlag(f.email, f)}`);
+      lines.push(`  ${f.where ?? `row ${f.row}`}: ${f.email} - ${describeEmailFlag(f.email, f)}`);
     if (plan.flagged.count > 20)
       lines.push(`  … and ${plan.flagged.count - 20} more (use --json for the list)`);
   }

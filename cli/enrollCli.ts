@@ -12,6 +12,7 @@ import {
   parseDefaultStatus,
   parseFlaggedChoice,
   parseMappingAssignment,
+  parseSheetName,
   type ImportOptions,
 } from '../services/import/importOptions';
 import { describeEmailFlag } from '../services/import/emailDomainCheck';
@@ -46,7 +47,8 @@ export const USAGE = `Usage: npm run -s enroll -- <command> [options]
 
 Commands:
   import <file> --account <id> [--as <admin>] [--dry-run] [--default-status New|Update|Delete|Activate]
-                [--map field=Header ...] [--create-missing] [--flagged import|skip] [--json]
+                [--map field=Header ...] [--create-missing] [--flagged import|skip] [--reflow]
+                [--sheet <name>] [--json]
   history --account <id> [--limit N] [--json]
   show <importId> [--json]
   report <importId> --format csv|json [--out <file>]
@@ -98,6 +100,8 @@ const OPTIONS = {
   map: { type: 'string', multiple: true },
   'create-missing': { type: 'boolean' },
   flagged: { type: 'string' },
+  reflow: { type: 'boolean' },
+  sheet: { type: 'string' },
   json: { type: 'boolean' },
   format: { type: 'string' },
   fix: { type: 'boolean' },
@@ -174,12 +178,15 @@ async function runImport(services: EnrollmentServices, run: Run): Promise<void> 
   if (values.map) options.mapping = Object.assign({}, ...values.map.map(parseMappingAssignment));
   if (values['create-missing']) options.createMissingOnUpdate = true;
   if (values.flagged !== undefined) options.flaggedEmails = parseFlaggedChoice(values.flagged);
+  if (values.reflow) options.reflow = true;
+  if (values.sheet !== undefined) options.sheet = parseSheetName(values.sheet);
   const source = await fileSourceFromPath(file);
   const plan = await services.imports.plan(source, accountId, options);
   if (values['dry-run']) {
     print(run, planJson(plan), planText(plan));
     return;
   }
+  if (plan.needs.includes('confirm-reflow')) throw reflowUndecided(plan);
   if (plan.needs.includes('confirm-flagged-emails')) throw flaggedUndecided(plan);
   const record = await services.imports.commit(source, accountId, options, {
     by: actor(run),
@@ -193,12 +200,26 @@ async function runImport(services: EnrollmentServices, run: Run): Promise<void> 
   );
 }
 
+/** Why a file whose rows run together is not imported without --reflow, with the rows it would make. */
+function reflowUndecided(plan: ImportPlan): AppError {
+  const reflow = plan.reflow;
+  const rows = reflow?.rows ?? 0;
+  const first = (reflow?.sample ?? []).map((values) => values.join(' | ')).join('; ');
+  return new AppError(
+    'decision-needed',
+    `The rows of ${plan.file.name} are run together on one line. Re-flowed into rows of ${reflow?.columns ?? 0} ` +
+      `values they make ${rows} ${rows === 1 ? 'row' : 'rows'}, the first: ${first}. If that is right, add ` +
+      '--reflow to import them (--dry-run shows the plan). Nothing was imported.',
+    { needs: 'confirm-reflow', rows },
+  );
+}
+
 /** Why an import with flagged emails and no --flagged is refused, naming them (the first few). */
 function flaggedUndecided(plan: ImportPlan): AppError {
   const { count, rows } = plan.flagged;
   const named = rows
     .slice(0, 5)
-    .map((f) => `row ${f.row} ${f.email} (${describeEmailFlag(f.email, f)})`)
+    .map((f) => `${f.where ?? `row ${f.row}`} ${f.email} (${describeEmailFlag(f.email, f)})`)
     .join(', ');
   const more = count > 5 ? `, and ${count - 5} more` : '';
   return new AppError(

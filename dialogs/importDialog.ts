@@ -88,8 +88,10 @@ const REVIEW_HELP =
   'changes nothing. To fix a column, type "map <column> to <field>", e.g. "map Business Phone to Work Phone", ' +
   'or "don\'t import Title". For rows without a User Status, type "use New as default". For Update rows ' +
   'naming people the account does not have, type "create them as New" or "skip them". For flagged email ' +
-  'addresses (likely typos, or outside the allowed domains), type "import them anyway" or "skip flagged". I ' +
-  'show the plan again after every change.';
+  'addresses (likely typos, or outside the allowed domains), type "import them anyway" or "skip flagged". When ' +
+  'the rows of a file are run together on one line, check the re-flowed rows on the card and type "yes, ' +
+  'reflow" to import them (or "split into rows" to confirm first). For a workbook, type "use sheet <name>" to read ' +
+  'another of its sheets. I show the plan again after every change.';
 
 const DELETION_HELP =
   'This file deletes many users, so I need a separate confirmation: type "delete" to go ahead, or "cancel" to ' +
@@ -102,6 +104,27 @@ function flaggedUndecidedText(count: number): string {
     "mistyped or outside the account's allowed domains. Before I import, choose on the card whether to import " +
     `${count === 1 ? 'it' : 'them'}, or type "import them anyway" or "skip flagged".`
   );
+}
+
+/** Why a confirmation is not taken yet: the file's rows run together and the admin has not confirmed the split. */
+function reflowUndecidedText(): string {
+  return (
+    'The rows of this file are run together on one line, so where each row ends is my guess. Check the ' +
+    're-flowed rows on the card: if they are right, press "Re-flow and import" or type "yes, reflow"; ' +
+    'otherwise type "cancel", put each user on a line of its own and send the file again.'
+  );
+}
+
+/**
+ * The sheet read and the workbook's sheets, when a workbook's first plan failed because that sheet holds no
+ * user list (no header, no email column) and the workbook has other sheets to try; otherwise null.
+ */
+function sheetChoice(err: unknown): { sheet: string; sheets: string[] } | null {
+  if (!isAppError(err) || !['file-no-header', 'file-no-email-column'].includes(err.code)) return null;
+  const { sheet, sheets } = err.details ?? {};
+  if (typeof sheet !== 'string' || !Array.isArray(sheets)) return null;
+  const names = sheets.filter((name): name is string => typeof name === 'string');
+  return names.some((name) => name !== sheet) ? { sheet, sheets: names } : null;
 }
 
 /** The waterfall's per-run values, typed: the dialog keeps the review between turns here. */
@@ -214,7 +237,9 @@ export class ImportDialog extends CancelAndHelpDialog {
     const plan = outcome.plan;
     if (!plan) {
       const err = outcome.error;
-      if (options.previousOptions && isAppError(err) && /^(file-no-email|mapping-|option-)/.test(err.code)) {
+      // A sheet chosen by name may lack a header or an email column: that too goes back to the last plan.
+      const undoable = /^(file-no-email|file-no-header|file-sheet-|mapping-|option-)/;
+      if (options.previousOptions && isAppError(err) && undoable.test(err.code)) {
         // A correction that cannot be planned must not end the conversation: go back to the last good plan.
         await step.context.sendActivity(`${err.message} I kept the previous choices.`);
         return step.replaceDialog(IMPORT_DIALOG, {
@@ -224,6 +249,28 @@ export class ImportDialog extends CancelAndHelpDialog {
           previousOptions: undefined,
           note: undefined,
         } satisfies ImportDialogOptions);
+      }
+      const choice = sheetChoice(err);
+      if (choice) {
+        // The sheet read first holds no user list, but the workbook has others: let the admin pick one.
+        const state: ReviewState = {
+          upload,
+          review: {
+            headers: [],
+            columns: {},
+            planId: randomBytes(6).toString('hex'),
+            options: importOptions,
+            ...choice,
+            noPlan: true,
+          },
+          deletions: null,
+        };
+        stepValues(step).state = state;
+        const other = choice.sheets.find((name) => name !== choice.sheet);
+        return step.prompt(REVIEW_PROMPT, {
+          prompt: `${(err as Error).message} Type "use sheet ${other}" to read another sheet, or "cancel".`,
+          validations: state.review,
+        });
       }
       return this.explainOrThrow(step, err);
     }
@@ -237,6 +284,8 @@ export class ImportDialog extends CancelAndHelpDialog {
         planId,
         options: importOptions,
         flagged: plan.flagged.count,
+        ...(plan.reflow ? { runTogether: true } : {}),
+        ...(plan.file.sheet !== undefined ? { sheet: plan.file.sheet, sheets: plan.file.sheets ?? [] } : {}),
       },
       deletions: plan.needs.includes('confirm-deletions') ? plan.deletions : null,
     };
@@ -254,6 +303,16 @@ export class ImportDialog extends CancelAndHelpDialog {
     const reply = parseReviewReply(text, value, ctx);
     switch (reply.kind) {
       case 'confirm':
+        if (ctx.noPlan) {
+          await prompt.context.sendActivity(
+            'There is no plan to import yet. Type "use sheet <name>" to read another sheet, or "cancel".',
+          );
+          return false;
+        }
+        if (ctx.runTogether && !(reply.options ?? ctx.options).reflow) {
+          await prompt.context.sendActivity(reflowUndecidedText());
+          return false;
+        }
         if (ctx.flagged && ctx.options.flaggedEmails === undefined) {
           await prompt.context.sendActivity(flaggedUndecidedText(ctx.flagged));
           return false;
@@ -297,6 +356,8 @@ export class ImportDialog extends CancelAndHelpDialog {
         note: reply.said,
       } satisfies ImportDialogOptions);
     }
+    // A confirmation that also made the re-flow choice imports with it.
+    if (reply.kind === 'confirm' && reply.options) state.review = { ...state.review, options: reply.options };
     if (state.deletions) {
       const message = MessageFactory.attachment(
         CardFactory.adaptiveCard(deletionCard(state.deletions, state.review.planId)),

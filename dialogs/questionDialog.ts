@@ -482,7 +482,7 @@ export class QuestionDialog extends CancelAndHelpDialog {
     step: WaterfallStepContext,
   ): string {
     if (reason === 'no-imports')
-      return 'This account has no imports yet. Send me a user file (CSV or TXT) to start one.';
+      return 'This account has no imports yet. Send me a user file (CSV, TXT or Excel) to start one.';
     const ctx = this.ask(step);
     const named = ref.importRef
       ? /^\d+$/.test(ref.importRef)

@@ -20,11 +20,19 @@ export interface ReviewContext {
   options: ImportOptions;
   /** How many emails the plan on screen flags (absent in state saved before flagging existed: none). */
   flagged?: number;
+  /** The plan on screen re-flows rows run together on one line (absent: it does not). */
+  runTogether?: boolean;
+  /** For a workbook: the worksheet the plan on screen read, and all of its worksheets. */
+  sheet?: string;
+  sheets?: string[];
+  /** There is no plan on screen: the sheet read holds no user list, and only another sheet can be chosen. */
+  noPlan?: boolean;
 }
 
 /** A reply to the plan, typed or clicked, reduced to what it asks for. */
 export type ReviewReply =
-  | { kind: 'confirm' }
+  /** Go ahead; with `options` when the answer also made the one choice that changes nothing on screen (the re-flow). */
+  | { kind: 'confirm'; options?: ImportOptions }
   | { kind: 'cancel' }
   | { kind: 'help' }
   /** New choices: the plan is recomputed with them and shown again. */
@@ -103,6 +111,7 @@ const cardSubmitSchema = z
     defaultStatus: z.string().max(20).optional(),
     createMissing: z.enum(['true', 'false', '']).optional(),
     flaggedEmails: z.enum(['import', 'skip', '']).optional(),
+    reflow: z.enum(['true', 'false', '']).optional(),
   })
   .catchall(z.unknown());
 
@@ -496,6 +505,120 @@ function parseFlagged(text: string, ctx: ReviewContext): ReviewReply | null {
   };
 }
 
+/** Confirms the re-flow and imports at once: the plan on screen already shows the re-flowed rows. */
+const REFLOW_AND_IMPORT = new Set([
+  'yes reflow',
+  'yes re-flow',
+  'yes reflow them',
+  'yes split them',
+  'yes split into rows',
+  'yes split it into rows',
+  'yes split the rows',
+  'reflow and import',
+  're-flow and import',
+  'split and import',
+  'split into rows and import',
+  'yes reflow and import',
+  'yes the rows are right',
+  'yes thats right',
+]);
+/** Confirms the re-flow only: the plan is shown again, ready to import. */
+const REFLOW_ONLY = new Set([
+  'reflow',
+  're-flow',
+  'reflow them',
+  'reflow it',
+  'reflow the rows',
+  'split into rows',
+  'split it into rows',
+  'split them into rows',
+  'split the rows',
+  'split them',
+  'thats right',
+  'that is right',
+  'thats correct',
+  'that is correct',
+  'the rows are right',
+  'the rows are correct',
+  'rows are right',
+  'rows look right',
+  'the rows look right',
+]);
+
+/** Whether the rows of a run-together file are re-flowed as the plan shows. */
+function parseReflow(text: string, ctx: ReviewContext): ReviewReply | null {
+  const t = normalizeUtterance(text).replace(/,/g, '');
+  const andImport = REFLOW_AND_IMPORT.has(t);
+  if (!andImport && !REFLOW_ONLY.has(t)) return null;
+  if (!ctx.runTogether)
+    return { kind: 'invalid', message: 'This file has one row per line: there is nothing to re-flow.' };
+  const options = { ...ctx.options, reflow: true };
+  if (andImport) return { kind: 'confirm', options };
+  return { kind: 'change', options, said: 'The rows will be imported re-flowed as shown.' };
+}
+
+/** Verbs that may come before a sheet's name: "use sheet Staff", "switch to the Staff sheet". */
+const SHEET_VERBS = [
+  'please use',
+  'use',
+  'read',
+  'read from',
+  'import',
+  'import from',
+  'open',
+  'try',
+  'take',
+  'choose',
+  'pick',
+  'select',
+  'switch to',
+  'change to',
+  'go to',
+];
+
+/** `text` without the first of `prefixes` it starts with as whole words, any case; undefined if none. */
+function stripWords(text: string, prefixes: readonly string[]): string | undefined {
+  const lower = text.toLowerCase();
+  const hit = prefixes.filter((p) => lower.startsWith(`${p} `)).sort((a, b) => b.length - a.length)[0];
+  return hit === undefined ? undefined : text.slice(hit.length + 1).trim();
+}
+
+/**
+ * "use sheet Staff", "read the Staff sheet", "switch to worksheet 2024 hires", "the Staff tab": read another
+ * worksheet of the workbook. The word "sheet" (or "tab") must be there, so a column is never taken for a sheet.
+ * Column choices start over, since another sheet has other columns.
+ */
+function parseSheet(text: string, ctx: ReviewContext): ReviewReply | null {
+  let rest = text
+    .trim()
+    .replace(/[.!]+$/, '')
+    .replace(/\s+/g, ' ');
+  rest = stripWords(rest, SHEET_VERBS) ?? rest;
+  rest = stripWords(rest, ['the']) ?? rest;
+  let name = stripWords(rest, ['sheet', 'worksheet', 'tab']);
+  if (name !== undefined) name = stripWords(name, ['named', 'called']) ?? name;
+  else if (/ (?:(?:work)?sheet|tab)$/i.test(rest)) name = rest.replace(/ (?:(?:work)?sheet|tab)$/i, '');
+  if (name === undefined) return null;
+  name = unquote(withoutSuffix(name, ['instead', 'please']));
+  if (name === '') return null;
+  if (ctx.sheet === undefined || !ctx.sheets)
+    return { kind: 'invalid', message: 'This file is a text file, not an Excel workbook: it has no sheets.' };
+  const found = ctx.sheets.find((s) => s.trim().toLowerCase() === name.toLowerCase());
+  if (found === undefined)
+    return {
+      kind: 'invalid',
+      message: `This workbook has no sheet "${name}". Its sheets are ${quoteList(ctx.sheets)}.`,
+    };
+  if (found === ctx.sheet) return { kind: 'invalid', message: `I am reading the sheet "${found}" already.` };
+  // The mapping named the other sheet's columns.
+  const { mapping, ...kept } = ctx.options;
+  return {
+    kind: 'change',
+    options: { ...kept, sheet: found },
+    said: `I read the sheet "${found}" now${mapping ? '; the column choices start over' : ''}.`,
+  };
+}
+
 /** Card inputs → options; `null` values in the mapping mean "not imported". */
 function optionsFromCard(
   values: Record<string, unknown>,
@@ -524,6 +647,14 @@ function optionsFromCard(
   if (values.createMissing === 'false') options.createMissingOnUpdate = false;
   if (values.flaggedEmails === 'import' || values.flaggedEmails === 'skip')
     options.flaggedEmails = values.flaggedEmails;
+  if (values.reflow === 'true') options.reflow = true;
+  if (typeof values.sheet === 'string' && values.sheet !== '' && values.sheet !== ctx.sheet) {
+    if (!ctx.sheets?.includes(values.sheet))
+      return { error: `This workbook has no sheet "${values.sheet}".` };
+    // Another sheet has other columns: the column choices start over.
+    options.sheet = values.sheet;
+    delete options.mapping;
+  }
   if (Object.keys(options.mapping ?? {}).length === 0) delete options.mapping;
   return options;
 }
@@ -534,6 +665,8 @@ function sameOptions(a: ImportOptions, b: ImportOptions): boolean {
       d: o.defaultAction ?? null,
       c: o.createMissingOnUpdate ?? false,
       f: o.flaggedEmails ?? null,
+      r: o.reflow ?? false,
+      s: o.sheet ?? null,
       m: Object.entries(o.mapping ?? {}).sort(([x], [y]) => x.localeCompare(y)),
     });
   return norm(a) === norm(b);
@@ -551,8 +684,11 @@ export function parseReviewReply(text: string | undefined, value: unknown, ctx: 
     if (submit.action === 'help') return { kind: 'help' };
     const options = optionsFromCard(submit, ctx);
     if ('error' in options) return { kind: 'invalid', message: options.error };
-    if (!sameOptions(options, ctx.options))
+    // "Re-flow and import" confirms the re-flow the plan on screen already shows: nothing else changes.
+    const reflowed = submit.action === 'confirm' && options.reflow === true && !ctx.options.reflow;
+    if (!sameOptions(reflowed ? { ...options, reflow: ctx.options.reflow } : options, ctx.options))
       return { kind: 'change', options, said: 'I applied your choices.' };
+    if (reflowed) return { kind: 'confirm', options };
     return submit.action === 'confirm'
       ? { kind: 'confirm' }
       : { kind: 'change', options, said: 'Nothing changed.' };
@@ -563,6 +699,8 @@ export function parseReviewReply(text: string | undefined, value: unknown, ctx: 
   if (isCancel(said)) return { kind: 'cancel' };
   if (isHelp(said)) return { kind: 'help' };
   return (
+    parseSheet(said, ctx) ??
+    parseReflow(said, ctx) ??
     parseDefault(said, ctx) ??
     parseFlagged(said, ctx) ??
     parseCreateMissing(said, ctx) ??

@@ -10,6 +10,14 @@ export type ErrorCode =
   | 'file-no-header'
   | 'file-no-email-column'
   | 'file-unreadable'
+  /** A file whose rows are run together on one line, in a count of values that does not fill whole rows. */
+  | 'file-run-together'
+  /** An Excel 97-2003 workbook (.xls), which is not read: it must be saved as .xlsx or CSV. */
+  | 'file-legacy-excel'
+  /** A password-protected (encrypted) workbook, which cannot be read without the password. */
+  | 'file-password-protected'
+  /** The worksheet asked for is not in the workbook; details.sheets lists those that are. */
+  | 'file-sheet-not-found'
   | 'mapping-invalid'
   | 'option-invalid'
   | 'import-not-found'

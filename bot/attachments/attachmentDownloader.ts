@@ -76,28 +76,41 @@ export type WebFileAttachment = z.infer<typeof webFileSchema>;
 export type TeamsFileAttachment = z.infer<typeof teamsFileSchema>;
 export type FileAttachment = WebFileAttachment | TeamsFileAttachment;
 
-const TEXT_EXTENSIONS = new Set(['csv', 'txt']);
-const TEXT_CONTENT_TYPES = new Set([
+/**
+ * File types read, by extension. Workbooks are judged again by their content once downloaded: an .xlsx (or
+ * macro-enabled .xlsm) is read, an Excel 97-2003 .xls gets a message saying how to save it as .xlsx, and a
+ * "spreadsheet" that is really text (some systems export CSV under an .xls name) is read as text.
+ */
+const READ_EXTENSIONS = new Set(['csv', 'txt', 'xlsx', 'xlsm', 'xls']);
+/** Content types accepted for a file without an extension. */
+const READ_CONTENT_TYPES = new Set([
   'text/csv',
   'text/plain',
   'application/csv',
   'text/comma-separated-values',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.ms-excel.sheet.macroenabled.12',
+  'application/vnd.ms-excel',
 ]);
-const EXCEL_EXTENSIONS = new Set(['xlsx', 'xls', 'xlsm', 'xlsb', 'ods']);
+/** Spreadsheet formats that are not read: binary workbooks and other programs' files. */
+const OTHER_SPREADSHEET_EXTENSIONS = new Set(['xlsb', 'ods', 'numbers']);
+/** What the bot reads, as it is named in messages. */
+const READ_TYPES = 'a CSV or TXT file or an Excel workbook (.xlsx)';
 const MB = 1024 * 1024;
 
 /**
  * Returns the single file in a message's attachments, or throws {@link AttachmentError} saying what to send
  * instead. Attachments that are not files (cards, the `text/html` copy of the message Teams adds) are
- * ignored. Only CSV and TXT files are accepted, judged by extension (browsers label .csv files
- * inconsistently, e.g. `application/vnd.ms-excel`), or by content type when the name has no extension.
+ * ignored. Only CSV and TXT files and Excel workbooks are accepted, judged by extension (browsers label .csv
+ * files inconsistently, e.g. `application/vnd.ms-excel`), or by content type when the name has no extension;
+ * a Teams file by its `fileType`. Whether a workbook can be read is decided from its content later.
  */
 export function pickUserFile(attachments: unknown[] | undefined): FileAttachment {
   const files = (attachments ?? []).filter(isFileLike);
   if (files.length === 0) {
     throw new AttachmentError(
       'attachment-missing',
-      'I did not find a file in that message. Attach the CSV or TXT file and send it ' +
+      'I did not find a file in that message. Attach the CSV, TXT or Excel (.xlsx) file and send it ' +
         '(in Teams, files only reach me in a personal chat with me).',
     );
   }
@@ -132,7 +145,7 @@ export function pickUserFile(attachments: unknown[] | undefined): FileAttachment
   if (contentType.startsWith('image/')) {
     throw new AttachmentError(
       'attachment-unsupported',
-      `${name ? `"${label(name)}"` : 'That attachment'} looks like a picture; send the CSV or TXT file itself.`,
+      `${name ? `"${label(name)}"` : 'That attachment'} looks like a picture; send the CSV, TXT or Excel file itself.`,
       { contentType },
     );
   }
@@ -172,7 +185,7 @@ export async function downloadAttachment(attachment: unknown, options: DownloadO
     if (!web.success) {
       throw new AttachmentError(
         'attachment-unsupported',
-        'That attachment is not a file I can download. Send the CSV or TXT file again.',
+        'That attachment is not a file I can download. Send the CSV, TXT or Excel file again.',
       );
     }
     name = web.data.name ?? 'uploaded file';
@@ -210,21 +223,21 @@ function extensionOf(name: string | undefined): string {
 
 function checkFileType(name: string | undefined, contentType: string, teamsFileType?: string): void {
   const ext = (teamsFileType?.trim().replace(/^\./, '').toLowerCase() || extensionOf(name)).trim();
-  if (TEXT_EXTENSIONS.has(ext)) return;
+  if (READ_EXTENSIONS.has(ext)) return;
   const shown = name ? `"${label(name)}"` : 'That file';
-  if (EXCEL_EXTENSIONS.has(ext)) {
+  if (OTHER_SPREADSHEET_EXTENSIONS.has(ext)) {
     throw new AttachmentError(
       'attachment-unsupported',
-      `${shown} is a spreadsheet workbook, and I can only read CSV or TXT files. ` +
-        'Save as CSV from Excel (File > Save As > CSV UTF-8) and send that file.',
+      `${shown} is a .${ext} spreadsheet, which I cannot read. Open it and save it as an Excel workbook ` +
+        '(.xlsx) or as CSV, then send that file.',
       { extension: ext },
     );
   }
-  if (ext === '' && TEXT_CONTENT_TYPES.has(contentType)) return;
+  if (ext === '' && READ_CONTENT_TYPES.has(contentType)) return;
   const what = ext !== '' ? `a .${ext} file` : `of type ${contentType || 'unknown'}`;
   throw new AttachmentError(
     'attachment-unsupported',
-    `${shown} is ${what}, and I can only read CSV or TXT files. Send the user list as a .csv or .txt file.`,
+    `${shown} is ${what}, and I can only read ${READ_TYPES}. Send the user list as a .csv, .txt or .xlsx file.`,
     { extension: ext, contentType },
   );
 }

@@ -108,7 +108,7 @@ export class QuestionAnswers {
         activity: MessageFactory.text(
           scope
             ? `I found no imports ${scope}. Try a wider period, or ask "list imports" for all of them.`
-            : 'This account has no imports yet. Send me a user file (CSV or TXT) to start one.',
+            : 'This account has no imports yet. Send me a user file (CSV, TXT or Excel) to start one.',
         ),
       };
     }

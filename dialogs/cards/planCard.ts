@@ -1,7 +1,7 @@
 import { FIELD_LABELS, IMPORT_FIELDS, type ImportField } from '../../services/import/columns';
 import type { ImportOptions } from '../../services/import/importOptions';
 import { describeEmailFlag } from '../../services/import/emailDomainCheck';
-import type { ImportPlan } from '../../services/import/importPlan';
+import { describeEmailList, type ImportPlan } from '../../services/import/importPlan';
 import { actionLabel, REQUESTED_ACTIONS, type ProblemCode } from '../../services/import/rowRules';
 import { CARD_NO_COLUMN } from '../reviewReply';
 import {
@@ -34,9 +34,16 @@ const FLAGGED_SHOWN = 10;
 /** The typed equivalents of the flagged-emails choice. */
 export const FLAGGED_HINT = 'Type "import them anyway" or "skip flagged".';
 
+/** The typed equivalents of the re-flow choice. */
+export const REFLOW_HINT =
+  'If these rows are right, type "yes, reflow" to import them (or "split into rows").';
+
 export const TYPED_HINT =
   'You can also type: "yes" to import, "cancel", "map Business Phone to Work Phone", "use New as default", ' +
   '"create them as New", or "help".';
+
+/** An email list has no columns or statuses to change. */
+export const EMAIL_LIST_HINT = 'You can also type: "yes" to invite them, "cancel", or "help".';
 
 /** What the card needs besides the plan. */
 export interface PlanView {
@@ -57,8 +64,19 @@ export function planHeaders(plan: ImportPlan): string[] {
 export function planSummary(plan: ImportPlan): string {
   const e = plan.effects;
   const ignored = Object.values(plan.problemCounts).reduce<number>((t, n) => t + (n ?? 0), 0);
+  if (plan.emailList) {
+    return (
+      `${plan.file.name}: an email list of ${plural(plan.file.rows, 'entry', 'entries')}: ` +
+      `${describeEmailList(plan.emailList)}. Importing it creates ${formatCount(e.create)}, invited to ` +
+      'complete their profile.'
+    );
+  }
+  const shape = plan.reflow
+    ? ` run together on one line, re-flowed${plan.needs.includes('confirm-reflow') ? ' (to confirm)' : ''}`
+    : '';
+  const sheet = plan.file.sheet !== undefined ? `, sheet "${plan.file.sheet}"` : '';
   return (
-    `${plan.file.name}: ${plural(plan.file.rows, 'row')}. Importing it creates ${formatCount(e.create)}, ` +
+    `${plan.file.name}${sheet}: ${plural(plan.file.rows, 'row')}${shape}. Importing it creates ${formatCount(e.create)}, ` +
     `updates ${formatCount(e.update)}, activates ${formatCount(e.activate)} and deletes ${formatCount(e.delete)} ` +
     `users; ${plural(ignored, 'row')} would be ignored.`
   );
@@ -70,6 +88,18 @@ function problemLines(plan: ImportPlan): CardElement[] {
   const lines: CardElement[] = [text('**Rows that will be ignored**', { spacing: 'Medium' })];
   for (const [code, count] of kinds) {
     const sample = plan.problems.filter((p) => p.code === code).slice(0, ROWS_PER_PROBLEM);
+    if (plan.emailList) {
+      // An email list's entries are found by their place in the file (an address alone on its line has its
+      // line as row number), and the entry is all there is.
+      const entries = sample.map((p) => `${p.where ?? `line ${p.row}`} ("${escapeMarkdown(p.email)}")`);
+      const more = count > sample.length ? `, and ${formatCount(count - sample.length)} more` : '';
+      lines.push(
+        text(
+          `- **${PROBLEM_TITLES[code]}**: ${plural(count, 'entry', 'entries')}: ${entries.join(', ')}${more}.`,
+        ),
+      );
+      continue;
+    }
     const rows = sample
       .map((p) => `row ${p.row}${p.email ? ` (${escapeMarkdown(p.email)})` : ''}`)
       .join(', ');
@@ -77,6 +107,54 @@ function problemLines(plan: ImportPlan): CardElement[] {
     const reason = sample[0]?.message ? ` ${escapeMarkdown(sample[0].message)}` : '';
     lines.push(text(`- **${PROBLEM_TITLES[code]}**: ${plural(count, 'row')}: ${rows}${more}.${reason}`));
   }
+  return lines;
+}
+
+/** An email list's counts: what its addresses come to. */
+function emailListLines(plan: ImportPlan): CardElement[] {
+  const list = plan.emailList;
+  if (!list) return [];
+  const skipped = list.addresses - list.toInvite - list.alreadyUsers;
+  return [
+    text(
+      `**An email list**: ${escapeMarkdown(describeEmailList(list))}. Each new address is invited and asked to ` +
+        'complete their profile; people who are already users are left as they are.',
+    ),
+    facts([
+      ['To invite', list.toInvite],
+      ['Already users', list.alreadyUsers],
+      ['Invalid', list.invalid],
+      ...(list.duplicates > 0 ? [['Listed twice', list.duplicates] as [string, number]] : []),
+      ...(skipped > 0 ? [['Flagged, skipped', skipped] as [string, number]] : []),
+    ]),
+  ];
+}
+
+/** A run-together file: how its values were split into rows, and the first rows, to confirm. */
+function reflowLines(plan: ImportPlan): CardElement[] {
+  const r = plan.reflow;
+  if (!r) return [];
+  const undecided = plan.needs.includes('confirm-reflow');
+  const where = r.headerOnOwnLine
+    ? 'all its rows on the line after the header'
+    : 'its header and all its rows on one line';
+  const lines: CardElement[] = [
+    text('**Rows run together on one line**', {
+      spacing: 'Medium',
+      color: undecided ? 'Warning' : 'Default',
+    }),
+    text(
+      `This file has ${where}. Split after every ${formatCount(r.columns)} values, the ` +
+        `${formatCount(r.values)} values make ${plural(r.rows, 'row')}. ` +
+        (undecided ? `Check the first ones. ${REFLOW_HINT}` : 'You confirmed the split.'),
+    ),
+    text(`Columns: ${r.headers.map(escapeMarkdown).join(' · ')}`, { isSubtle: true }),
+  ];
+  r.sample.forEach((values, i) =>
+    lines.push(
+      text(`- Row ${i + 2}: ${values.map((v) => (v === '' ? '–' : escapeMarkdown(v))).join(' · ')}`),
+    ),
+  );
   return lines;
 }
 
@@ -97,14 +175,42 @@ function flaggedLines(plan: ImportPlan, options: ImportOptions): CardElement[] {
   ];
   for (const f of rows.slice(0, FLAGGED_SHOWN))
     lines.push(
-      text(`- row ${f.row}: ${escapeMarkdown(f.email)}: ${escapeMarkdown(describeEmailFlag(f.email, f))}`),
+      text(
+        `- ${f.where ?? `row ${f.row}`}: ${escapeMarkdown(f.email)}: ${escapeMarkdown(describeEmailFlag(f.email, f))}`,
+      ),
     );
   if (count > FLAGGED_SHOWN) lines.push(text(`- and ${formatCount(count - FLAGGED_SHOWN)} more`));
   return lines;
 }
 
+/** A workbook's other worksheets, and how to read one of them instead. */
+function otherSheetLines(plan: ImportPlan): CardElement[] {
+  const { sheet, sheets = [] } = plan.file;
+  const others = sheets.filter((name) => name !== sheet);
+  const [first] = others;
+  if (sheet === undefined || first === undefined) return [];
+  return [
+    text(
+      `Other sheets: ${others.map((name) => `"${escapeMarkdown(name)}"`).join(', ')}. To read another, choose ` +
+        `it below or type "use sheet ${escapeMarkdown(first)}".`,
+      { isSubtle: true, spacing: 'None' },
+    ),
+  ];
+}
+
 function decisionInputs(plan: ImportPlan, options: ImportOptions): CardElement[] {
   const inputs: CardElement[] = [];
+  const { sheet, sheets = [] } = plan.file;
+  if (sheet !== undefined && sheets.length > 1) {
+    inputs.push({
+      type: 'Input.ChoiceSet',
+      id: 'sheet',
+      label: 'Sheet to read',
+      style: 'compact',
+      value: sheet,
+      choices: sheets.map((name) => ({ title: name, value: name })),
+    });
+  }
   if (plan.flagged.count > 0 || options.flaggedEmails !== undefined) {
     inputs.push({
       type: 'Input.ChoiceSet',
@@ -173,12 +279,16 @@ export function planCard(plan: ImportPlan, view: PlanView): AdaptiveCard {
   const ignored = Object.values(plan.problemCounts).reduce<number>((t, n) => t + (n ?? 0), 0);
   const body: CardElement[] = [];
   if (view.note) body.push(text(escapeMarkdown(view.note), { color: 'Accent' }));
+  const layoutNote = plan.emailList
+    ? `${plural(f.rows, 'entry', 'entries')} · ${f.encoding.toUpperCase()} · email list`
+    : f.sheet !== undefined
+      ? `${plural(f.rows, 'row')} · Excel workbook · sheet "${escapeMarkdown(f.sheet)}"`
+      : `${plural(f.rows, 'row')} · ${f.encoding.toUpperCase()} · ${f.delimiterName}-separated` +
+        (plan.reflow ? ' · run together on one line' : '');
   body.push(
     text(`Import plan: ${escapeMarkdown(f.name)}`, { size: 'Medium', weight: 'Bolder' }),
-    text(`${plural(f.rows, 'row')} · ${f.encoding.toUpperCase()} · ${f.delimiterName}-separated`, {
-      isSubtle: true,
-      spacing: 'None',
-    }),
+    text(layoutNote, { isSubtle: true, spacing: 'None' }),
+    ...otherSheetLines(plan),
   );
   if (plan.alreadyImported) {
     const earlier = plan.alreadyImported;
@@ -191,15 +301,19 @@ export function planCard(plan: ImportPlan, view: PlanView): AdaptiveCard {
       ),
     );
   }
+  body.push(...emailListLines(plan), ...reflowLines(plan));
+  if (!plan.emailList)
+    body.push(
+      facts([
+        ['Create', e.create],
+        ['Update', e.update],
+        ['Activate', e.activate],
+        ['Delete', e.delete],
+        ['Already up to date', e.unchanged],
+        ['Ignored rows', ignored],
+      ]),
+    );
   body.push(
-    facts([
-      ['Create', e.create],
-      ['Update', e.update],
-      ['Activate', e.activate],
-      ['Delete', e.delete],
-      ['Already up to date', e.unchanged],
-      ['Ignored rows', ignored],
-    ]),
     text(
       `Sends ${plural(plan.invitations, 'invitation')} and ${plural(plan.activationNotices, 'activation notice')}.`,
     ),
@@ -216,38 +330,49 @@ export function planCard(plan: ImportPlan, view: PlanView): AdaptiveCard {
   body.push(...problemLines(plan));
   const decisions = decisionInputs(plan, view.options);
   if (decisions.length > 0) body.push(text('**Your decisions**', { spacing: 'Medium' }), ...decisions);
-  body.push(
-    text('**Columns**', { spacing: 'Medium' }),
-    facts(IMPORT_FIELDS.map((field) => [FIELD_LABELS[field], plan.columns[field] ?? '(not imported)'])),
-  );
+  // An email list has one column, the addresses: there is no mapping to show or change.
+  if (!plan.emailList)
+    body.push(
+      text('**Columns**', { spacing: 'Medium' }),
+      facts(IMPORT_FIELDS.map((field) => [FIELD_LABELS[field], plan.columns[field] ?? '(not imported)'])),
+    );
   if (plan.ignoredColumns.length > 0)
     body.push(
       text(`Not imported: ${plan.ignoredColumns.map((c) => `"${escapeMarkdown(c)}"`).join(', ')}`, {
         isSubtle: true,
       }),
     );
-  body.push(text(TYPED_HINT, { isSubtle: true, size: 'Small', spacing: 'Medium' }));
+  body.push(
+    text(plan.emailList ? EMAIL_LIST_HINT : TYPED_HINT, { isSubtle: true, size: 'Small', spacing: 'Medium' }),
+  );
 
   const importable = e.create + e.update + e.activate + e.delete;
+  // Confirming a run-together file's plan also confirms the re-flow it shows.
+  const reflow = plan.needs.includes('confirm-reflow');
   const actions: CardElement[] = [
     submit(
-      importable === 0 ? 'Record it anyway' : plan.alreadyImported ? 'Import again' : 'Import',
-      { action: 'confirm', planId: view.planId },
+      reflow
+        ? 'Re-flow and import'
+        : importable === 0
+          ? 'Record it anyway'
+          : plan.alreadyImported
+            ? 'Import again'
+            : 'Import',
+      { action: 'confirm', planId: view.planId, ...(reflow ? { reflow: 'true' } : {}) },
       { style: 'positive' },
     ),
   ];
   if (decisions.length > 0) actions.push(submit('Update plan', { action: 'apply', planId: view.planId }));
-  actions.push(
-    {
+  if (!plan.emailList)
+    actions.push({
       type: 'Action.ShowCard',
       title: 'Change columns',
       card: adaptiveCard(
         [text('Choose the column that feeds each field.'), ...mappingInputs(plan, view.headers)],
         [submit('Apply columns', { action: 'apply', planId: view.planId })],
       ),
-    },
-    submit('Cancel', { action: 'cancel', planId: view.planId }, { associatedInputs: 'none' }),
-  );
+    });
+  actions.push(submit('Cancel', { action: 'cancel', planId: view.planId }, { associatedInputs: 'none' }));
   return adaptiveCard(body, actions);
 }
 

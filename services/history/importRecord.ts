@@ -43,6 +43,8 @@ export interface ImportRecord {
     mapping: MappingOverrides;
     /** What the admin chose for flagged emails; absent when the file had none or nobody chose. */
     flaggedEmails?: 'import' | 'skip';
+    /** The admin confirmed re-flowing rows run together on one line; absent otherwise. */
+    reflow?: boolean;
   };
   outcomes: OutcomeCounts;
   problemCounts: Partial<Record<ProblemCode, number>>;

@@ -222,7 +222,8 @@ class ContentSniffer {
   }
 }
 
-function tooLargeError(source: FileSource, maxBytes: number): AppError {
+/** The error for a file over the size limit, naming the limit (and the file's size when it is known). */
+export function tooLargeError(source: Pick<FileSource, 'name' | 'bytes'>, maxBytes: number): AppError {
   const limit = formatMegabytes(maxBytes);
   const size = formatMegabytes(source.bytes);
   const sizeText = source.bytes > maxBytes && size !== limit ? ` (it is ${size} MB)` : '';

@@ -171,6 +171,7 @@ async function createRecord(history: ImportHistory, prepared: PreparedImport, me
       createMissingOnUpdate: options.createMissingOnUpdate ?? false,
       mapping: options.mapping ?? {},
       ...(options.flaggedEmails ? { flaggedEmails: options.flaggedEmails } : {}),
+      ...(options.reflow && prepared.layout.shape === 'run-together' ? { reflow: true } : {}),
     },
     outcomes: emptyOutcomes(),
     problemCounts: {},

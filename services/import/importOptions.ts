@@ -16,7 +16,20 @@ export interface ImportOptions {
    * allowed domains): imported as usual, or skipped. Undecided, they are imported and the plan asks.
    */
   flaggedEmails?: FlaggedEmailChoice;
+  /**
+   * The admin confirmed that a file whose rows run together on one line is re-flowed into rows of the
+   * header's width. Without it such a file is planned but not imported.
+   */
+  reflow?: boolean;
+  /**
+   * For an Excel workbook: the worksheet to read, by name in any case. Absent: the first sheet that is not
+   * hidden. Naming a sheet for a text file is an error.
+   */
+  sheet?: string;
 }
+
+/** Excel limits sheet names to 31 characters; a little slack costs nothing. */
+const MAX_SHEET_NAME = 100;
 
 export const FLAGGED_EMAIL_CHOICES = ['import', 'skip'] as const;
 export type FlaggedEmailChoice = (typeof FLAGGED_EMAIL_CHOICES)[number];
@@ -27,6 +40,8 @@ const importOptionsSchema = z
     mapping: z.partialRecord(z.enum(IMPORT_FIELDS), z.string().min(1).nullable()).optional(),
     createMissingOnUpdate: z.boolean().optional(),
     flaggedEmails: z.enum(FLAGGED_EMAIL_CHOICES).optional(),
+    reflow: z.boolean().optional(),
+    sheet: z.string().trim().min(1).max(MAX_SHEET_NAME).optional(),
   })
   .strict();
 
@@ -62,6 +77,20 @@ export function parseFlaggedChoice(text: string): FlaggedEmailChoice {
     );
   }
   return choice as FlaggedEmailChoice;
+}
+
+/** Parses a worksheet name given by an admin (`--sheet Staff`): trimmed, not empty. */
+export function parseSheetName(text: string): string {
+  const name = text.trim();
+  if (name === '' || name.length > MAX_SHEET_NAME) {
+    throw new AppError(
+      'option-invalid',
+      name === ''
+        ? 'The sheet name is empty. Name the worksheet to read, e.g. --sheet Staff.'
+        : `That sheet name is longer than ${MAX_SHEET_NAME} characters; Excel's are at most 31.`,
+    );
+  }
+  return name;
 }
 
 /** Parses `field=Header` (e.g. `workPhone=Business Phone`, `work phone=Mobile`, `title=` to unmap). */

@@ -12,6 +12,7 @@ import {
   type PreparedImport,
 } from './importReader';
 import type { EmailFlag } from './emailDomainCheck';
+import type { FileShape } from './fileShape';
 import type { Effect } from './rowDecision';
 import type { ProblemCode, RequestedAction, RowProblem } from './rowRules';
 
@@ -31,6 +32,39 @@ export interface FlaggedEmailRow {
   suggestion?: string;
   /** The account's allowed domains, for `outside-allowed`. */
   allowed?: string[];
+  /** Where the address is in an email list ("item 7 on line 3"). */
+  where?: string;
+}
+
+/**
+ * What an email list comes to. Every valid address is counted once: it is either to invite (a create), an
+ * existing user left alone ("unchanged"), or a flagged address skipped as the admin chose. `invalid` and
+ * `duplicates` are the entries ignored as `invalid-email` and `duplicate-email`.
+ */
+export interface EmailListSummary {
+  /** The list's header as written ("Email"), or null when it has none. */
+  header: string | null;
+  /** Distinct valid addresses. */
+  addresses: number;
+  toInvite: number;
+  alreadyUsers: number;
+  invalid: number;
+  /** Entries repeating an address listed again later. */
+  duplicates: number;
+}
+
+/** A run-together file's re-flow, for the admin to confirm. */
+export interface ReflowSummary {
+  columns: number;
+  /** Values after the header. */
+  values: number;
+  rows: number;
+  /** True when the header has a line of its own and the rows are all on the next one. */
+  headerOnOwnLine: boolean;
+  /** The header, in file order. */
+  headers: string[];
+  /** The first re-flowed rows (three), values trimmed. */
+  sample: string[][];
 }
 
 export interface PlanPreviewRow extends Profile {
@@ -43,7 +77,8 @@ export interface PlanPreviewRow extends Profile {
 /** What an import would do, computed without writing anything. */
 export interface ImportPlan {
   accountId: string;
-  file: ImportFileSummary & { delimiterName: string };
+  /** `delimiterName` is null for a workbook, which has no delimiter. */
+  file: Omit<ImportFileSummary, 'shape'> & { delimiterName: string | null; shape: FileShape };
   columns: Record<string, string>;
   ignoredColumns: string[];
   /** Rows that will be applied, by the User Status they ask for. */
@@ -63,6 +98,10 @@ export interface ImportPlan {
    * with `flagged-email`.
    */
   flagged: { count: number; rows: FlaggedEmailRow[] };
+  /** For an email list (`file.shape` 'email-list'): what its addresses come to; otherwise null. */
+  emailList: EmailListSummary | null;
+  /** For rows run together on one line (`file.shape` 'run-together'): how they re-flow; otherwise null. */
+  reflow: ReflowSummary | null;
   /** Decisions the file needs from the admin before it imports as they probably intend. */
   needs: Array<
     | 'default-status'
@@ -70,6 +109,8 @@ export interface ImportPlan {
     | 'confirm-deletions'
     | 'confirm-reimport'
     | 'confirm-flagged-emails'
+    /** The rows run together on one line; importing them re-flowed needs the `reflow` option. */
+    | 'confirm-reflow'
   >;
   alreadyImported: null | { importId: string; fileName: string; createdAt: Date; by: string };
 }
@@ -92,24 +133,25 @@ export async function planImport(
   let missingStatus = 0;
   let updateNotFound = 0;
   const flagged: ImportPlan['flagged'] = { count: 0, rows: [] };
-  const noteFlag = (row: number, email: string, flag: EmailFlag | undefined) => {
+  const noteFlag = (row: number, email: string, flag: EmailFlag | undefined, where?: string) => {
     if (!flag) return;
     flagged.count++;
-    if (flagged.rows.length < PLAN_FLAGGED_ROWS) flagged.rows.push({ row, email, ...flag });
+    if (flagged.rows.length < PLAN_FLAGGED_ROWS)
+      flagged.rows.push({ row, email, ...flag, ...(where ? { where } : {}) });
   };
 
   for await (const batch of decideInBatches(directory, prepared, batchSize)) {
     for (const decision of batch) {
       if (decision.kind === 'ignore') {
         const { problem } = decision;
-        noteFlag(problem.row, problem.email, decision.flag);
+        noteFlag(problem.row, problem.email, decision.flag, problem.where);
         problemCounts[problem.code] = (problemCounts[problem.code] ?? 0) + 1;
         if (problems.length < PLAN_PROBLEM_LIMIT) problems.push(problem);
         if (problem.code === 'missing-field' && problem.field === 'status') missingStatus++;
         if (problem.code === 'not-found' && problem.action === 'update') updateNotFound++;
         continue;
       }
-      noteFlag(decision.row, decision.email, decision.flag);
+      noteFlag(decision.row, decision.email, decision.flag, decision.where);
       actions[decision.action]++;
       effects[decision.effect]++;
       if (decision.notify === 'invitation') invitations++;
@@ -140,10 +182,15 @@ export async function planImport(
     needs.push('confirm-deletions');
   if (earlier) needs.push('confirm-reimport');
   if (flagged.count > 0 && prepared.options.flaggedEmails === undefined) needs.push('confirm-flagged-emails');
+  if (layout.shape === 'run-together' && !prepared.options.reflow) needs.push('confirm-reflow');
 
   return {
     accountId,
-    file: { ...summarizeFile(prepared), delimiterName: DELIMITER_NAMES[layout.delimiter] },
+    file: {
+      ...summarizeFile(prepared),
+      delimiterName: layout.delimiter === null ? null : DELIMITER_NAMES[layout.delimiter],
+      shape: layout.shape ?? 'table',
+    },
     columns: columnHeaders(prepared),
     ignoredColumns: mapping.ignoredColumns,
     actions,
@@ -156,9 +203,47 @@ export async function planImport(
     preview,
     deletions: { count: effects.delete, liveUsers, sample: deletionSample },
     flagged,
+    emailList:
+      layout.shape === 'email-list'
+        ? {
+            header: layout.emailList?.header ?? null,
+            addresses:
+              prepared.dataRows -
+              (problemCounts['invalid-email'] ?? 0) -
+              (problemCounts['duplicate-email'] ?? 0),
+            toInvite: effects.create,
+            alreadyUsers: effects.unchanged,
+            invalid: problemCounts['invalid-email'] ?? 0,
+            duplicates: problemCounts['duplicate-email'] ?? 0,
+          }
+        : null,
+    reflow: layout.runTogether
+      ? {
+          columns: layout.runTogether.columns,
+          values: layout.runTogether.values,
+          rows: layout.runTogether.rows,
+          headerOnOwnLine: layout.runTogether.headerOnOwnLine,
+          headers: layout.headers,
+          sample: layout.runTogether.sample,
+        }
+      : null,
     needs,
     alreadyImported: earlier ? summarizeEarlier(earlier) : null,
   };
+}
+
+/** "42 addresses to invite, 3 invalid, 2 already users": an email list's plan in a line. */
+export function describeEmailList(list: EmailListSummary): string {
+  const parts = [
+    `${list.toInvite} ${list.toInvite === 1 ? 'address' : 'addresses'} to invite`,
+    `${list.invalid} invalid`,
+    `${list.alreadyUsers} already ${list.alreadyUsers === 1 ? 'a user' : 'users'}`,
+  ];
+  if (list.duplicates > 0)
+    parts.push(`${list.duplicates} ${list.duplicates === 1 ? 'duplicate' : 'duplicates'}`);
+  const skipped = list.addresses - list.toInvite - list.alreadyUsers;
+  if (skipped > 0) parts.push(`${skipped} flagged and skipped`);
+  return parts.join(', ');
 }
 
 /** Field → header text, in field order. */

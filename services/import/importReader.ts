@@ -4,8 +4,9 @@ import { FIELD_LABELS, mapColumns, type ColumnMapping } from './columns';
 import { EmailKeyMap } from './emailKeySet';
 import type { FileSource } from './fileSource';
 import type { ImportOptions } from './importOptions';
+import type { FileShape } from './fileShape';
 import { decideRow, type RowDecision } from './rowDecision';
-import { checkRow, rowFields, type ParsedRow } from './rowRules';
+import { checkRow, rowFields, type ParsedRow, type RequestedAction, type RowProblem } from './rowRules';
 import { inspectUserFile, readRows, type FileLayout } from './userFileReader';
 
 /** A file that has been inspected and indexed, ready to be planned or committed. */
@@ -34,13 +35,50 @@ export interface ImportFileSummary {
   bytes: number;
   sha256: string;
   encoding: FileLayout['encoding'];
-  delimiter: string;
+  /** The delimiter of a text file; null for a workbook. */
+  delimiter: string | null;
   rows: number;
+  /** For a workbook: the worksheet read, and all of its worksheets in workbook order. */
+  sheet?: string;
+  sheets?: string[];
+  /** How the file lays out its values; absent: a table (and on imports recorded before shapes existed). */
+  shape?: Exclude<FileShape, 'table'>;
 }
 
 export function summarizeFile(prepared: Pick<PreparedImport, 'layout' | 'dataRows'>): ImportFileSummary {
-  const { name, bytes, sha256, encoding, delimiter } = prepared.layout;
-  return { name, bytes, sha256, encoding, delimiter, rows: prepared.dataRows };
+  const { name, bytes, sha256, encoding, delimiter, shape, sheet, sheets } = prepared.layout;
+  return {
+    name,
+    bytes,
+    sha256,
+    encoding,
+    delimiter,
+    rows: prepared.dataRows,
+    ...(shape && shape !== 'table' ? { shape } : {}),
+    ...(sheet !== undefined ? { sheet, sheets } : {}),
+  };
+}
+
+/** For a workbook with other sheets, a hint that the users may be on one of those. */
+function otherSheets(layout: FileLayout): string {
+  const others = (layout.sheets ?? []).filter((name) => name !== layout.sheet);
+  return others.length === 0
+    ? ''
+    : ` The workbook's other sheets: ${others.map((name) => `"${name}"`).join(', ')}; the users may be on one ` +
+        'of those.';
+}
+
+/** An email list's one column: the addresses. */
+function emailListMapping(layout: FileLayout): ColumnMapping {
+  return { columns: { email: { header: layout.headers[0] ?? 'Email', index: 0 } }, ignoredColumns: [] };
+}
+
+/**
+ * The User Status of rows that give none: an email list has no status column and every address on it is
+ * someone to invite, so it is New whatever the options say; otherwise the admin's default, if any.
+ */
+export function statusDefault(layout: FileLayout, options: ImportOptions): RequestedAction | undefined {
+  return layout.shape === 'email-list' ? 'new' : options.defaultAction;
 }
 
 /**
@@ -55,14 +93,19 @@ export async function prepareImport(
   maxBytes: number,
   allowedDomains: readonly string[] = [],
 ): Promise<PreparedImport> {
-  const layout = await inspectUserFile(source, { maxBytes });
-  const mapping = mapColumns(layout.headers, options.mapping);
+  const layout = await inspectUserFile(source, { maxBytes, sheet: options.sheet });
+  const mapping =
+    layout.shape === 'email-list' ? emailListMapping(layout) : mapColumns(layout.headers, options.mapping);
   if (!mapping.columns.email) {
     throw new AppError(
       'file-no-email-column',
-      `No column holds the ${FIELD_LABELS.email}. The file's columns are: ${layout.headers.map((h) => `"${h}"`).join(', ')}. ` +
-        'Name the email column "Email ID" or choose it explicitly (email=<header>).',
-      { headers: layout.headers },
+      `No column holds the ${FIELD_LABELS.email}. The ${layout.sheet !== undefined ? `sheet "${layout.sheet}"` : 'file'}'s columns are: ${layout.headers.map((h) => `"${h}"`).join(', ')}. ` +
+        'Name the email column "Email ID" or choose it explicitly (email=<header>).' +
+        otherSheets(layout),
+      {
+        headers: layout.headers,
+        ...(layout.sheet !== undefined ? { sheet: layout.sheet, sheets: layout.sheets } : {}),
+      },
     );
   }
   const [accountEmails, indexed] = await Promise.all([
@@ -80,9 +123,10 @@ async function indexLastRows(
 ) {
   const lastRowByEmail = new EmailKeyMap();
   let dataRows = 0;
+  const defaultAction = statusDefault(layout, options);
   for await (const { row, cells } of readRows(source, layout)) {
     dataRows++;
-    const check = checkRow(row, cells, mapping, options.defaultAction);
+    const check = checkRow(row, cells, mapping, defaultAction);
     if (check.ok) lastRowByEmail.set(check.value.email, row);
   }
   return { lastRowByEmail, dataRows };
@@ -103,6 +147,10 @@ export async function* decideInBatches(
   let pending: Array<RowDecision | ParsedRow> = [];
   // The cells of each pending row, in step with `pending`, only when the problems are to keep them.
   let pendingCells: string[][] = [];
+  // Where each pending row is, in step with `pending`, when its row number does not say (email lists).
+  let pendingWhere: Array<string | undefined> = [];
+  const emailList = prepared.layout.shape === 'email-list';
+  const defaultAction = statusDefault(prepared.layout, prepared.options);
   const flush = async (): Promise<RowDecision[]> => {
     const candidates = pending.filter(
       (item): item is ParsedRow => !('kind' in item) && prepared.accountEmails.has(item.email),
@@ -119,20 +167,25 @@ export async function* decideInBatches(
               createMissingOnUpdate: prepared.options.createMissingOnUpdate ?? false,
               allowedDomains: prepared.allowedDomains,
               flaggedEmails: prepared.options.flaggedEmails,
+              // An email list invites people to complete their profile, names and all.
+              namesOptional: emailList,
             });
+      const located = locate(decision, pendingWhere[i]);
       const cells = pendingCells[i];
-      return decision.kind === 'ignore' && cells
-        ? { ...decision, problem: { ...decision.problem, fields: rowFields(cells, prepared.mapping) } }
-        : decision;
+      return located.kind === 'ignore' && cells
+        ? { ...located, problem: { ...located.problem, fields: rowFields(cells, prepared.mapping) } }
+        : located;
     });
     pending = [];
     pendingCells = [];
+    pendingWhere = [];
     return decided;
   };
 
-  for await (const { row, cells } of readRows(prepared.source, prepared.layout)) {
-    const check = checkRow(row, cells, prepared.mapping, prepared.options.defaultAction);
+  for await (const { row, cells, where } of readRows(prepared.source, prepared.layout)) {
+    const check = checkRow(row, cells, prepared.mapping, defaultAction);
     if (keepFields) pendingCells.push(cells);
+    pendingWhere.push(where);
     if (!check.ok) {
       pending.push({ kind: 'ignore', problem: check.problem });
     } else {
@@ -144,7 +197,9 @@ export async function* decideInBatches(
             row,
             email: check.value.email,
             code: 'duplicate-email',
-            message: `The same email appears again at row ${winner}; the later row is used.`,
+            message: emailList
+              ? 'The same address is listed again later; it counts once.'
+              : `The same email appears again at row ${winner}; the later row is used.`,
           },
         });
       } else {
@@ -154,4 +209,19 @@ export async function* decideInBatches(
     if (pending.length >= batchSize) yield await flush();
   }
   if (pending.length > 0) yield await flush();
+}
+
+/**
+ * A decision about a row whose number does not say where it is (an email list's address): a problem's
+ * message starts with where the row is ("item 7 on line 3: …"), and both kinds carry `where`.
+ */
+function locate(decision: RowDecision, where: string | undefined): RowDecision {
+  if (where === undefined) return decision;
+  if (decision.kind === 'apply') return { ...decision, where };
+  const problem: RowProblem = {
+    ...decision.problem,
+    where,
+    message: `${where}: ${decision.problem.message}`,
+  };
+  return { ...decision, problem };
 }

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { AppError } from '../errors';
 import { AccountDirectory } from '../accounts/accountDirectory';
 import type { ImportRecord } from '../history/importRecord';
 import { ImportHistory, newImportId } from '../history/importHistory';
@@ -59,6 +60,9 @@ export class ImportService {
    * Imports `source` into the account and returns the finished import record. With `resume`, an import
    * `importId` that was interrupted continues where it stopped and a completed one is returned at once
    * (the file is not even read); see {@link CommitMeta}.
+   *
+   * A file whose rows run together on one line is imported only with `options.reflow`: otherwise this
+   * throws {@link AppError} `decision-needed`, since where its rows end is a guess the admin confirms.
    */
   async commit(
     source: FileSource,
@@ -71,6 +75,16 @@ export class ImportService {
       if (existing?.status === 'completed' && existing.accountId === accountId) return existing;
     }
     const prepared = await this.prepare(source, accountId, options);
+    const reflow = prepared.layout.runTogether;
+    if (reflow && !options.reflow) {
+      throw new AppError(
+        'decision-needed',
+        `The rows of "${source.name}" are run together on one line. Re-flowed into rows of ` +
+          `${reflow.columns} values they make ${reflow.rows} ${reflow.rows === 1 ? 'row' : 'rows'}; confirm ` +
+          'the re-flow to import them. Nothing was imported.',
+        { needs: 'confirm-reflow', rows: reflow.rows, columns: reflow.columns },
+      );
+    }
     return commitImport({ db: this.db, directory: this.directory, history: this.history }, prepared, {
       importId: meta.importId ?? newImportId(),
       by: meta.by,

@@ -38,6 +38,8 @@ export interface AppliedRow {
   notify?: MailKind;
   /** Why the row's email is flagged for the admin (it creates a user with a doubtful address). */
   flag?: EmailFlag;
+  /** Where the row is when its number does not say (an email list's "item 7 on line 3"). */
+  where?: string;
 }
 
 /** An ignored row; `flag` when it is ignored because its email is flagged and the admin chose to skip those. */
@@ -50,6 +52,11 @@ export interface DecisionOptions {
   allowedDomains?: readonly string[];
   /** What to do with a row that would create a user with a flagged email; undecided, it is imported. */
   flaggedEmails?: FlaggedEmailChoice;
+  /**
+   * Create users without a First and Last Name: an email list's addresses, whose invitation asks the
+   * person to complete their profile.
+   */
+  namesOptional?: boolean;
 }
 
 function diff(existing: Profile | undefined, profile: Profile): FieldChanges {
@@ -97,7 +104,9 @@ export function decideRow(
     ...extra,
   });
   const create = (status: 'invited' | 'active'): RowDecision => {
-    const missing = (['firstName', 'lastName'] as const).filter((f) => !parsed.profile[f]);
+    const missing = options.namesOptional
+      ? []
+      : (['firstName', 'lastName'] as const).filter((f) => !parsed.profile[f]);
     if (missing.length > 0) {
       const names = missing.map((f) => (f === 'firstName' ? 'First Name' : 'Last Name')).join(' and ');
       return ignore(

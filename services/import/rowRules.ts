@@ -24,6 +24,8 @@ export interface RowProblem {
   field?: ImportField;
   /** The User Status the row asked for, when it is known. */
   action?: RequestedAction;
+  /** Where the row is when its number does not say (an email list's "item 7 on line 3"); `message` starts with it. */
+  where?: string;
   /**
    * The row's non-empty cells for each mapped field, as written (trimmed), so a fix file can give the row
    * back from history alone. Only commits record them ({@link rowFields}); plans leave them out.

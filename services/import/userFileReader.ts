@@ -4,9 +4,21 @@ import { AppError } from '../errors';
 import { detectDelimiter, type Delimiter } from './delimiter';
 import { createDecoderStream, detectEncoding, type TextEncoding } from './encoding';
 import type { FileSource } from './fileSource';
+import { inspectWorkbook, readWorkbookRows, workbookContainer } from './workbookReader';
+import {
+  detectShape,
+  readEmailList,
+  readReflowedRows,
+  type EmailListLayout,
+  type FileShape,
+  type RunTogetherLayout,
+} from './fileShape';
 
-/** Everything needed to read a user file's rows, found by {@link inspectUserFile}. */
-export interface FileLayout {
+/** Everything needed to read a user file's rows, found by {@link inspectUserFile}: a text file or a workbook. */
+export type FileLayout = TextFileLayout | WorkbookFileLayout;
+
+/** A text file's layout (CSV, TXT). */
+export interface TextFileLayout {
   name: string;
   bytes: number;
   sha256: string;
@@ -15,12 +27,41 @@ export interface FileLayout {
   delimiter: Delimiter;
   /** The header record's cells, trimmed, in file order (empty strings for empty header cells). */
   headers: string[];
+  /** How the values are laid out ({@link detectShape}); absent: 'table'. */
+  shape?: FileShape;
+  /** For an email list: the header tokens to skip. */
+  emailList?: EmailListLayout;
+  /** For rows run together on one line: how they re-flow. */
+  runTogether?: RunTogetherLayout;
+  sheet?: undefined;
+  sheets?: undefined;
+}
+
+/** An Excel workbook's layout (see `workbookReader.ts`): one worksheet is read, like a table. */
+export interface WorkbookFileLayout {
+  name: string;
+  bytes: number;
+  sha256: string;
+  encoding: 'xlsx';
+  bom: false;
+  delimiter: null;
+  /** The header row's cells, as Excel shows them, trimmed, in column order. */
+  headers: string[];
+  /** The worksheet read. */
+  sheet: string;
+  /** Every worksheet of the workbook, in workbook order. */
+  sheets: string[];
+  shape?: undefined;
+  emailList?: undefined;
+  runTogether?: undefined;
 }
 
 /** One data record: `row` is the row number a spreadsheet shows for it (the header is row 1). */
 export interface FileRow {
   row: number;
   cells: string[];
+  /** Where the row is when its number alone does not say (an email list's "item 7 on line 3"). */
+  where?: string;
 }
 
 /** How much decoded text the delimiter and header are worked out from. */
@@ -154,16 +195,38 @@ function parseHeader(name: string, sample: string, delimiter: Delimiter): string
  * {@link detectEncoding}), then a look at its first 64 KB for the delimiter and the header record.
  *
  * Throws {@link AppError} `file-no-header` when the file has no record with content or its first record
- * is plainly data, besides the errors of {@link detectEncoding}.
+ * is plainly data, `file-run-together` when its rows run together on one line in a count of values that
+ * does not fill whole rows, besides the errors of {@link detectEncoding}.
+ *
+ * A workbook (an .xlsx, or an OLE2 file: .xls or password-protected), which {@link detectEncoding} recognises
+ * by its first bytes and refuses as text, is left to {@link inspectWorkbook}, which reads the worksheet `options.sheet` or the first visible one.
+ * Naming a sheet for a text file is `option-invalid`.
  */
 export async function inspectUserFile(
   source: FileSource,
-  options: { maxBytes: number },
+  options: { maxBytes: number; sheet?: string },
 ): Promise<FileLayout> {
-  const info = await detectEncoding(source, options.maxBytes);
+  let info;
+  try {
+    info = await detectEncoding(source, options.maxBytes);
+  } catch (err) {
+    // Workbooks are recognised by their signature, whatever the file is called, and read as workbooks.
+    const container = workbookContainer(err);
+    if (!container) throw err;
+    return inspectWorkbook(source, container, options);
+  }
+  if (options.sheet !== undefined) {
+    throw new AppError(
+      'option-invalid',
+      `"${source.name}" is a text file, not an Excel workbook, so it has no sheet "${options.sheet}" to choose.`,
+      { file: source.name },
+    );
+  }
   const sample = await readSample(source, info.encoding);
   const delimiter = detectDelimiter(sample);
-  const headers = parseHeader(source.name, sample, delimiter);
+  // An email list or rows run together on one line are recognised before a header is looked for.
+  const shaped = await detectShape(source, info.encoding, sample, delimiter);
+  const headers = shaped?.headers ?? parseHeader(source.name, sample, delimiter);
   return {
     name: source.name,
     bytes: info.bytes,
@@ -172,6 +235,7 @@ export async function inspectUserFile(
     bom: info.bom,
     delimiter,
     headers,
+    ...(shaped ? { ...shaped, headers } : {}),
   };
 }
 
@@ -214,7 +278,7 @@ async function* parseRecords(chunks: AsyncIterable<string>, delimiter: Delimiter
   throw new UnclosedQuote();
 }
 
-async function* iterateRows(source: FileSource, layout: FileLayout): AsyncGenerator<FileRow> {
+async function* iterateRows(source: FileSource, layout: TextFileLayout): AsyncGenerator<FileRow> {
   const text = new LineEndNormalizer();
   // A read error destroys `text` and surfaces in the loop below, so the callback has nothing left to do.
   pipeline(source.open(), createDecoderStream(layout.encoding), text, () => undefined);
@@ -256,7 +320,14 @@ async function* iterateRows(source: FileSource, layout: FileLayout): AsyncGenera
  *
  * Throws {@link AppError} `file-unreadable` when the file ends inside a quoted value (a stray or unclosed
  * double quote), after returning the rows before it, since everything after the quote would be lost.
+ *
+ * An email list gives one row per address ({@link readEmailList}), a run-together file its re-flowed rows
+ * ({@link readReflowedRows}).
  */
 export function readRows(source: FileSource, layout: FileLayout): AsyncIterable<FileRow> {
+  if (layout.encoding === 'xlsx') return readWorkbookRows(source, layout);
+  if (layout.shape === 'email-list') return { [Symbol.asyncIterator]: () => readEmailList(source, layout) };
+  if (layout.shape === 'run-together')
+    return { [Symbol.asyncIterator]: () => readReflowedRows(source, layout) };
   return { [Symbol.asyncIterator]: () => iterateRows(source, layout) };
 }

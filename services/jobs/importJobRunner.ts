@@ -48,6 +48,8 @@ const PERMANENT_CODES = new Set<string>([
   'mapping-invalid',
   'option-invalid',
   'import-not-committable',
+  // The plan needs a choice the job was queued without (a run-together file's re-flow).
+  'decision-needed',
 ]);
 
 function isPermanent(err: unknown): err is AppError {

@@ -61,9 +61,15 @@ export function composeInvitation(input: InvitationInput): ComposedMail {
   const invited = input.reminder
     ? `This is a reminder: you were invited to join ${account} and have not accepted yet.`
     : `You have been invited to join ${account}.`;
+  // Someone invited from a list of addresses has no name on record yet: the message asks for it.
+  const profile =
+    recipientName(input.user) === undefined
+      ? ' So far we only have your email address: when you have accepted, please complete your profile ' +
+        'with your name.'
+      : '';
   return render(subject, [
     { kind: 'paragraph', text: greeting(input.user) },
-    { kind: 'paragraph', text: `${invited} You will sign in with ${email}.` },
+    { kind: 'paragraph', text: `${invited} You will sign in with ${email}.${profile}` },
     { kind: 'link', label: 'Set up your account', url },
     {
       kind: 'paragraph',

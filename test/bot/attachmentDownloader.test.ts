@@ -649,7 +649,7 @@ describe('pickUserFile', () => {
         ]),
       'attachment-unsupported',
     );
-    expect(err.message).toContain('looks like a picture; send the CSV or TXT file itself');
+    expect(err.message).toContain('looks like a picture; send the CSV, TXT or Excel file itself');
   });
 
   it('refuses a PDF', () => {
@@ -661,19 +661,30 @@ describe('pickUserFile', () => {
     expect(err.message).toContain('CSV or TXT');
   });
 
-  it('tells Excel users to save as CSV', () => {
-    const err = thrown(
-      () =>
-        pickUserFile([
-          {
-            contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-            contentUrl: csv.contentUrl,
-            name: 'users.xlsx',
-          },
-        ]),
-      'attachment-unsupported',
-    );
-    expect(err.message).toContain('Save as CSV from Excel');
+  it('accepts Excel workbooks by extension, and by content type without one', () => {
+    const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    for (const attachment of [
+      { contentType: xlsxType, contentUrl: csv.contentUrl, name: 'users.xlsx' },
+      { contentType: 'application/octet-stream', contentUrl: csv.contentUrl, name: 'Users.XLSX' },
+      { contentType: '', contentUrl: csv.contentUrl, name: 'users.xlsm' },
+      // An .xls is let through so that its content decides: the old binary format gets a message saying how
+      // to save it as .xlsx, and text exported under an .xls name is read.
+      { contentType: 'application/vnd.ms-excel', contentUrl: csv.contentUrl, name: 'users.xls' },
+      { contentType: xlsxType, contentUrl: csv.contentUrl },
+    ]) {
+      expect(pickUserFile([attachment])).toEqual(attachment);
+    }
+  });
+
+  it('tells users of other spreadsheet programs to save as .xlsx or CSV', () => {
+    for (const name of ['users.ods', 'users.xlsb', 'users.numbers']) {
+      const err = thrown(
+        () => pickUserFile([{ contentType: 'application/octet-stream', contentUrl: csv.contentUrl, name }]),
+        'attachment-unsupported',
+      );
+      expect(err.message).toContain(`"${name}" is a .${name.split('.')[1]} spreadsheet, which I cannot read`);
+      expect(err.message).toContain('save it as an Excel workbook (.xlsx) or as CSV');
+    }
   });
 
   it('accepts a Teams CSV file and judges Teams files by fileType', () => {
@@ -689,8 +700,15 @@ describe('pickUserFile', () => {
       content: teams.content,
     });
     const workbook = { ...teams, name: 'users.xlsx', content: { ...teams.content, fileType: 'xlsx' } };
-    expect(thrown(() => pickUserFile([workbook]), 'attachment-unsupported').message).toContain(
-      'Save as CSV from Excel',
+    expect(pickUserFile([workbook, teamsHtml])).toEqual({
+      contentType: TEAMS_FILE_DOWNLOAD_INFO,
+      name: 'users.xlsx',
+      content: workbook.content,
+    });
+    // Teams' fileType wins over the name.
+    const binary = { ...teams, name: 'users.xlsx', content: { ...teams.content, fileType: 'xlsb' } };
+    expect(thrown(() => pickUserFile([binary]), 'attachment-unsupported').message).toContain(
+      'is a .xlsb spreadsheet, which I cannot read',
     );
   });
 

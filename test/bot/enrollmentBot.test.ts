@@ -115,7 +115,7 @@ describe('answers about the latest import', () => {
   it('says when there is none, then shows results and ignored rows once an import ran', async () => {
     await adapter('webchat', { id: 'admin-1', name: 'Ada' })
       .send({ type: 'message', text: 'show last import results' })
-      .assertReply('This account has no imports yet. Send me a user file (CSV or TXT) to start one.')
+      .assertReply('This account has no imports yet. Send me a user file (CSV, TXT or Excel) to start one.')
       .startTest();
 
     // An import run through the engine, as the background job would.

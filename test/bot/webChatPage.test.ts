@@ -43,7 +43,7 @@ describe('the Web Chat page', () => {
     // The bot's name is escaped wherever it appears.
     expect(html).toContain('<h1 class="brand__name">Enrollment &lt;Assistant&gt;</h1>');
     expect(html).not.toContain('<Assistant>');
-    expect(html).toContain('Drop a CSV or TXT user file here, or use the paperclip.');
+    expect(html).toContain('Drop a CSV, TXT or Excel user file here, or use the paperclip.');
     expect(html).toMatch(/<a [^>]*href="\/sample\/users.csv"[^>]*>Download a sample file<\/a>/);
     expect(html).not.toMatch(/\{\{\w+\}\}/);
 

@@ -97,7 +97,7 @@ describe('the local Web Chat page in Chromium', () => {
     expect(await page.title()).toBe('Enrollment Assistant · Import users');
     await expect(page.locator('h1').textContent()).resolves.toBe('Enrollment Assistant');
     await expect(page.locator('#hint').innerText()).resolves.toContain(
-      'Drop a CSV or TXT user file here, or use the paperclip.',
+      'Drop a CSV, TXT or Excel user file here, or use the paperclip.',
     );
     const sampleLink = page.getByRole('link', { name: 'Download a sample file' });
     expect(await sampleLink.getAttribute('href')).toBe('/sample/users.csv');

@@ -61,6 +61,7 @@ describe('import --dry-run --json', () => {
       delimiter: ',',
       delimiterName: 'comma',
       rows: 4,
+      shape: 'table',
     });
     expect(plan.columns).toEqual({
       email: 'Email ID',

@@ -289,6 +289,91 @@ describe.each(['msteams', 'webchat'])('the import dialog on %s', (channelId) => 
     expect(await queue.active(accountId)).toBeNull();
   });
 
+  it('shows an email list with its counts and invites on "yes"', async () => {
+    const accountId = newAccount();
+    await imports.commit(
+      fileSourceFromBuffer('seed.csv', Buffer.from('Email ID,First Name,Last Name\nsam@acme.com,Sam,Lee\n')),
+      accountId,
+      { defaultAction: 'new' },
+      { by: 'seed' },
+    );
+    await play(channelId, { accountId, by: 'Ada' }, [
+      [
+        fileMessage([csvAttachment('Email\nann@acme.com, bob@ ;sam@acme.com\n', 'invite.txt')]),
+        [
+          READING,
+          (r) => {
+            expect(r.text).toBe(
+              'invite.txt: an email list of 3 entries: 1 address to invite, 1 invalid, 1 already a user. ' +
+                'Importing it creates 1, invited to complete their profile.',
+            );
+            const card = cardText(r);
+            expect(card).toContain('3 entries · UTF-8 · email list');
+            expect(card).toContain('{"title":"To invite","value":"1"}');
+            expect(card).toContain('{"title":"Already users","value":"1"}');
+            expect(card).toContain('item 2 on line 2 (\\"bob@\\")');
+            expect(cardOf(r).actions?.map((a) => a.title)).toEqual(['Import', 'Cancel']);
+          },
+        ],
+      ],
+      [
+        'split into rows',
+        ['This file has one row per line: there is nothing to re-flow. Nothing was changed.'],
+      ],
+      ['yes', [/^Importing invite\.txt now/]],
+    ]);
+    expect((await queue.active(accountId))?.options).toEqual({});
+  });
+
+  describe('rows run together on one line', () => {
+    const runTogether =
+      'Email ID,First Name,Last Name,User Status,ana@acme.com,Ana,Silva,New,bo@acme.com,Bo,"Berg, Jr.",New\n';
+    const isRunTogether = (button: string) => (r: Partial<Activity>) => {
+      isPlan(2)(r);
+      expect(r.text).toContain('2 rows run together on one line, re-flowed');
+      const card = cardText(r);
+      expect(card).toContain('Rows run together on one line');
+      expect(card).toContain('the 8 values make 2 rows');
+      expect(card).toContain('- Row 2: ana@acme.com · Ana · Silva · New');
+      expect(card).toContain('- Row 3: bo@acme.com · Bo · Berg, Jr. · New');
+      expect(cardOf(r).actions?.[0]?.title).toBe(button);
+    };
+
+    it('needs the re-flow confirmed: a plain "yes" is not enough, "split into rows" then "yes" is', async () => {
+      const accountId = newAccount();
+      await play(channelId, { accountId, by: 'Ada' }, [
+        [fileMessage([csvAttachment(runTogether)]), [READING, isRunTogether('Re-flow and import')]],
+        ['yes', [/^The rows of this file are run together on one line.*type "yes, reflow"/]],
+        [
+          'split into rows',
+          [
+            (r) => {
+              isRunTogether('Import')(r);
+              expect(cardText(r)).toContain('The rows will be imported re-flowed as shown.');
+            },
+          ],
+        ],
+        ['yes', [/^Importing users\.csv now/]],
+      ]);
+      expect((await queue.active(accountId))?.options).toEqual({ reflow: true });
+    });
+
+    it.each<[string, Turn[0]]>([
+      ['typing "yes, reflow"', 'Yes, reflow!'],
+      [
+        'the Re-flow and import button',
+        (card) => submitValue({ action: 'confirm', planId: planIdOf(card), reflow: 'true' }),
+      ],
+    ])('imports re-flowed in one step by %s', async (_how, answer) => {
+      const accountId = newAccount();
+      await play(channelId, { accountId, by: 'Ada' }, [
+        [fileMessage([csvAttachment(runTogether)]), [READING, isRunTogether('Re-flow and import')]],
+        [answer, [/^Importing users\.csv now/]],
+      ]);
+      expect((await queue.active(accountId))?.options).toEqual({ reflow: true });
+    });
+  });
+
   it('explains the step on "help" and keeps waiting', async () => {
     const accountId = newAccount();
     await play(channelId, { accountId, by: 'Ada' }, [
@@ -367,14 +452,28 @@ describe.each(['msteams', 'webchat'])('the import dialog on %s', (channelId) => 
     ],
     ['two files', [csvAttachment(CLEAN), csvAttachment(CLEAN, 'b.csv')], /2 files; send one file at a time/],
     [
-      'a spreadsheet',
-      [{ ...csvAttachment(CLEAN, 'users.xlsx'), contentType: 'application/octet-stream' }],
-      /xlsx|Excel|CSV/,
+      'an Excel 97-2003 workbook',
+      [
+        {
+          contentType: 'application/vnd.ms-excel',
+          name: 'users.xls',
+          contentUrl: `data:application/vnd.ms-excel;base64,${Buffer.concat([
+            Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+            Buffer.alloc(1024),
+          ]).toString('base64')}`,
+        },
+      ],
+      /^"users\.xls" is an older Excel file \(\.xls\)\. Open it in Excel and save it as \.xlsx or CSV, then send it again\. Nothing was changed\.$/,
     ],
     [
       'a file without an email column',
       [csvAttachment('Name,Phone\nJane,1\n')],
       /No column holds the Email ID/,
+    ],
+    [
+      'rows run together on one line that do not fill whole rows',
+      [csvAttachment('Email ID,First Name,Last Name,a@acme.com,A,B,b@acme.com,C\n')],
+      /the line has 5 values after the 3-column header; 5 is not a multiple of 3 .*Nothing was changed\.$/,
     ],
   ])('explains %s and writes nothing', async (_what, attachments, message) => {
     const accountId = newAccount();

@@ -138,6 +138,65 @@ describe('card answers to a plan', () => {
   });
 });
 
+describe('answers about rows run together on one line', () => {
+  const runTogether: ReviewContext = { ...ctx, runTogether: true };
+
+  it.each(['yes, reflow', 'Yes reflow!', 'reflow and import', 're-flow and import', "yes, that's right"])(
+    '"%s" confirms the re-flow and imports',
+    (said) => {
+      expect(parseReviewReply(said, undefined, runTogether)).toEqual({
+        kind: 'confirm',
+        options: { reflow: true },
+      });
+    },
+  );
+
+  it.each(['split into rows', "That's right.", 'reflow', 'the rows look right'])(
+    '"%s" confirms the re-flow and shows the plan again',
+    (said) => {
+      expect(parseReviewReply(said, undefined, runTogether)).toEqual({
+        kind: 'change',
+        options: { reflow: true },
+        said: 'The rows will be imported re-flowed as shown.',
+      });
+    },
+  );
+
+  it('keeps the other choices when confirming the re-flow', () => {
+    const reply = parseReviewReply('yes, reflow', undefined, {
+      ...runTogether,
+      options: { defaultAction: 'new' },
+    });
+    expect(reply).toEqual({ kind: 'confirm', options: { defaultAction: 'new', reflow: true } });
+  });
+
+  it('says there is nothing to re-flow in a file with one row per line', () => {
+    expect(parseReviewReply('split into rows', undefined, ctx)).toEqual({
+      kind: 'invalid',
+      message: 'This file has one row per line: there is nothing to re-flow.',
+    });
+  });
+
+  it('takes "Re-flow and import" on the card as a go-ahead with the re-flow', () => {
+    expect(
+      parseReviewReply(
+        '',
+        { action: 'confirm', planId: 'plan1', reflow: 'true', 'map.email': 'Email' },
+        runTogether,
+      ),
+    ).toEqual({ kind: 'confirm', options: { reflow: true } });
+  });
+
+  it('still treats other changed card inputs beside the re-flow as a change', () => {
+    const reply = parseReviewReply(
+      '',
+      { action: 'confirm', planId: 'plan1', reflow: 'true', defaultStatus: 'new' },
+      runTogether,
+    );
+    expect(reply).toMatchObject({ kind: 'change', options: { defaultAction: 'new', reflow: true } });
+  });
+});
+
 describe('the deletion confirmation', () => {
   it.each([
     ['delete', 'confirm'],

@@ -96,7 +96,7 @@ const PNG_BYTES = Buffer.concat([
   Buffer.alloc(200, 0),
 ]);
 
-/** A local file header as the first entry of an .xlsx archive ("[Content_Types].xml") begins. */
+/** A local file header as the first entry of an .xlsx archive ("[Content_Types].xml") begins, then garbage. */
 const XLSX_BYTES = Buffer.concat([
   Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00]),
   Buffer.from('[Content_Types].xml', 'latin1'),
@@ -175,17 +175,17 @@ describe('files that are not user lists', () => {
     expect(error.details).toMatchObject({ kind: 'control-characters' });
   });
 
-  it('rejects an .xlsx workbook by its ZIP signature and explains how to save it as CSV', async () => {
-    const error = await expectRejectedByPlanAndCommit(file('Users.xlsx', XLSX_BYTES), 'file-binary', [
-      /"Users\.xlsx" is an Excel workbook \(\.xlsx\)/,
-      /File > Save As > "CSV UTF-8 \(Comma delimited\) \(\*\.csv\)"/,
+  it('rejects a damaged .xlsx (a ZIP signature, then garbage) and explains how to save it again', async () => {
+    const error = await expectRejectedByPlanAndCommit(file('Users.xlsx', XLSX_BYTES), 'file-unreadable', [
+      /"Users\.xlsx" looks like an Excel workbook \(\.xlsx\) but could not be read/,
+      /save it again as \.xlsx or CSV/,
     ]);
     expect(error.details).toMatchObject({ kind: 'zip' });
   });
 
-  it('rejects an .xlsx even when it was renamed to .csv', async () => {
-    await expectRejectedByPlanAndCommit(file('users.csv', XLSX_BYTES), 'file-binary', [
-      /"users\.csv" is an Excel workbook/,
+  it('judges a workbook by its content even when it was renamed to .csv', async () => {
+    await expectRejectedByPlanAndCommit(file('users.csv', XLSX_BYTES), 'file-unreadable', [
+      /"users\.csv" looks like an Excel workbook/,
     ]);
   });
 });

@@ -34,6 +34,25 @@ describe('composeInvitation', () => {
     expect(mail.text.startsWith('Hello,\n')).toBe(true);
   });
 
+  it('asks someone invited without a name (from an email list) to complete their profile', () => {
+    const mail = composeInvitation({ accountName: 'Acme', user: { email: 'x@example.com' }, inviteUrl });
+    expect(mail.text).toContain(
+      'You have been invited to join Acme. You will sign in with x@example.com. So far we only have your ' +
+        'email address: when you have accepted, please complete your profile with your name.',
+    );
+    expect(mail.html).toContain('please complete your profile with your name.');
+    // Blank names are no names; a named person is not asked.
+    const blank = composeInvitation({
+      accountName: 'Acme',
+      user: { email: 'x@example.com', firstName: ' ' },
+      inviteUrl,
+    });
+    expect(blank.text).toContain('complete your profile');
+    expect(composeInvitation({ accountName: 'Acme', user, inviteUrl }).text).not.toContain(
+      'complete your profile',
+    );
+  });
+
   it('escapes every user-supplied value in the HTML body', () => {
     const mail = composeInvitation({
       accountName: 'R&D <b>Team</b>',

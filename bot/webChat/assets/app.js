@@ -189,7 +189,9 @@
               bubbleFromUserBorderColor: '#c7ddf3',
               // The whole point of the page: files go up through the paperclip, one at a time.
               hideUploadButton: false,
-              uploadAccept: '.csv,.txt,.tsv,text/csv,text/plain',
+              uploadAccept:
+                '.csv,.txt,.tsv,.xlsx,.xlsm,.xls,text/csv,text/plain,' +
+                'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
               uploadMultiple: false,
               // Sending needs no second click: nothing is imported before the plan card is confirmed anyway.
               sendAttachmentOn: 'attach',
