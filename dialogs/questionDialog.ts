@@ -27,7 +27,7 @@ import {
   type QuestionServices,
 } from './answers/questionAnswers';
 import { CancelAndHelpDialog } from './cancelAndHelpDialog';
-import { importLabel } from './cards/historyCards';
+import { confirmCard, importLabel } from './cards/historyCards';
 import { undoPlanCard, undoResultCard, undoSentence } from './cards/undoCards';
 import { formatCount, plural } from './cards/adaptiveCard';
 import { ReplyPrompt, type AdminReply } from './replyPrompt';
@@ -340,16 +340,7 @@ export class QuestionDialog extends CancelAndHelpDialog {
       parts.push(`send ${plural(plan.notAccepted, 'invitation')} not accepted yet again (with a new link)`);
     if (plan.pending > 0) parts.push(`send ${plural(plan.pending, 'waiting invitation')} now`);
     const question = `I will ${parts.join(' and ')}${where}. Resend them?`;
-    const card = {
-      type: 'AdaptiveCard',
-      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-      version: '1.4',
-      body: [{ type: 'TextBlock', text: question, wrap: true }],
-      actions: [
-        { type: 'Action.Submit', title: 'Resend', data: { action: 'confirmResend' } },
-        { type: 'Action.Submit', title: 'Cancel', data: { action: 'cancel' } },
-      ],
-    };
+    const card = confirmCard(question, 'Resend', 'confirmResend');
     return step.prompt(CONFIRM_RESEND_PROMPT, {
       prompt: MessageFactory.attachment(CardFactory.adaptiveCard(card), question),
       retryPrompt: MessageFactory.text('Say "yes" to resend them, or "no" to leave them as they are.'),

@@ -15,10 +15,11 @@ import type { ResendOptions, ResendPlan, ResendResult } from '../../services/not
 import { formatCount, plural } from '../cards/adaptiveCard';
 import {
   importLabel,
+  fixFileCard,
   importsListCard,
   invitationsCard,
-  outcomeSummary,
   problemsCard,
+  reportCard,
   userHistoryCard,
 } from '../cards/historyCards';
 import { resultCard, resultSummary } from '../cards/resultCard';
@@ -254,20 +255,7 @@ export class QuestionAnswers {
   report(ctx: AskContext, record: ImportRecord): Answer {
     const url = this.services.reportUrl(record);
     const label = `${importLabel(record)} ${record.file.name}`;
-    const card = {
-      type: 'AdaptiveCard',
-      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-      version: '1.4',
-      body: [
-        { type: 'TextBlock', text: `Report of ${label}`, wrap: true, size: 'Medium', weight: 'Bolder' },
-        {
-          type: 'TextBlock',
-          text: `One line per row of the file (${plural(record.file.rows, 'row')}): what happened and why. ${outcomeSummary(record.outcomes)}.`,
-          wrap: true,
-        },
-      ],
-      actions: [{ type: 'Action.OpenUrl', title: 'Download report (CSV)', url }],
-    };
+    const card = reportCard(record, url);
     const activity = cardReply(card, `Here is the per-row report of ${label}: ${url}`);
     const offer = ctx.channelId === 'msteams' ? this.services.reportFileOffer?.(record) : undefined;
     if (offer) activity.attachments = [...(activity.attachments ?? []), offer];
@@ -288,22 +276,7 @@ export class QuestionAnswers {
     const how =
       'Correct them in the file (the last column, Problem, says what is wrong with each) and send it back ' +
       'here: only those rows are imported, and any still wrong are reported again.';
-    const card = {
-      type: 'AdaptiveCard',
-      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-      version: '1.4',
-      body: [
-        {
-          type: 'TextBlock',
-          text: `Fix the rows not imported: ${label}`,
-          wrap: true,
-          size: 'Medium',
-          weight: 'Bolder',
-        },
-        { type: 'TextBlock', text: `${rows}, with the values as they were written. ${how}`, wrap: true },
-      ],
-      actions: [{ type: 'Action.OpenUrl', title: 'Download the rows to fix (CSV)', url }],
-    };
+    const card = fixFileCard(record, total, how, url);
     return {
       activity: cardReply(
         card,

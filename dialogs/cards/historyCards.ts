@@ -351,3 +351,36 @@ export function invitationsCard(
   if (resend) actions.push(submit('Resend failed invitations', resend));
   return adaptiveCard(body, actions);
 }
+
+/** The per-row report of one import, as a download. */
+export function reportCard(record: ImportRecord, url: string): AdaptiveCard {
+  return adaptiveCard(
+    [
+      heading(`Report of ${importLabel(record)} ${escapeMarkdown(record.file.name)}`),
+      text(
+        `One line per row of the file (${plural(record.file.rows, 'row')}): what happened and why. ` +
+          `${outcomeSummary(record.outcomes)}.`,
+      ),
+    ],
+    [{ type: 'Action.OpenUrl', title: 'Download report (CSV)', url }],
+  );
+}
+
+/** The rows an import did not take, as a file to correct and send back. */
+export function fixFileCard(record: ImportRecord, rows: number, how: string, url: string): AdaptiveCard {
+  return adaptiveCard(
+    [
+      heading(`Fix the rows not imported: ${importLabel(record)} ${escapeMarkdown(record.file.name)}`),
+      text(`${plural(rows, 'row')}, with the values as they were written. ${how}`),
+    ],
+    [{ type: 'Action.OpenUrl', title: 'Download the rows to fix (CSV)', url }],
+  );
+}
+
+/** A yes/no question with a confirming button (its submit `action`) and Cancel. */
+export function confirmCard(question: string, confirmTitle: string, action: string): AdaptiveCard {
+  return adaptiveCard(
+    [text(question)],
+    [submit(confirmTitle, { action }), submit('Cancel', { action: 'cancel' })],
+  );
+}
