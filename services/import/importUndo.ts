@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db, Document, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Document, Filter, ObjectId } from 'mongodb';
 import { IMPORT_UNDO_LOCKS_COLLECTION, IMPORTS_COLLECTION } from '../db/collectionNames';
 import { AppError } from '../errors';
 import { HistoryQueries } from '../history/historyQueries';
@@ -270,6 +270,18 @@ function describeConflicts(conflicts: UndoConflict[], undone: ImportRecord): str
 }
 
 /** Dotted and conditional paths are built at run time, which the driver's filter type cannot follow. */
+/**
+ * The shape of a reversal that only moves a user's status (no fields restored): users with the same key get
+ * exactly the same guarded update, so they can share one updateMany. Undefined when the reversal restores
+ * fields and has to be written on its own.
+ */
+function statusMoveKey(reversal: Reversal): string | undefined {
+  const { status, user } = reversal;
+  if (!status || !user || Object.keys(reversal.fields).length > 0) return undefined;
+  const stampsActivation = status.to === 'active' && !user.activatedAt;
+  return JSON.stringify([status.from, status.to, reversal.requeue ?? '', stampsActivation]);
+}
+
 function asFilter(query: Document): Filter<UserDocument> {
   return query as Filter<UserDocument>;
 }
@@ -626,16 +638,44 @@ export class ImportUndo {
     now: Date,
   ): Promise<Array<{ reversal: Reversal; result: RowResult }>> {
     const writes = reversals.filter(changes);
-    const ops = writes.map((r) => this.writeFor(r, undoId, now));
+    // FerretDB 1.24 scans the collection for every update, even by _id: users whose only change is the same
+    // status move (the bulk of any undo: created users deleted again) are written with one updateMany per
+    // kind of move, guarded by their expected status; only rows that restore fields go one by one.
+    const sameMove = new Map<string, Reversal[]>();
+    const oneByOne: Reversal[] = [];
+    for (const reversal of writes) {
+      const key = statusMoveKey(reversal);
+      if (key === undefined) oneByOne.push(reversal);
+      else sameMove.set(key, [...(sameMove.get(key) ?? []), reversal]);
+    }
     let matched = 0;
+    for (const group of sameMove.values()) matched += await this.moveStatuses(group, undoId, now);
+    const ops = oneByOne.map((r) => this.writeFor(r, undoId, now));
     for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
       const result = await this.users.bulkWrite(ops.slice(i, i + UPDATES_PER_COMMAND), { ordered: false });
       matched += result.matchedCount;
     }
-    if (matched < ops.length) await this.recheck(writes);
+    if (matched < writes.length) await this.recheck(writes);
     const applied = writes.filter(changes);
     await this.cancelMessages(applied, undone._id, now);
     return reversals.map((reversal) => ({ reversal, result: resultOf(reversal, undone) }));
+  }
+
+  /**
+   * Writes one status move shared by many users (see {@link statusMoveKey}) with a single updateMany,
+   * guarded like {@link writeFor}: only users still in the status the undo expects change. Returns how many
+   * matched.
+   */
+  private async moveStatuses(group: Reversal[], undoId: string, now: Date): Promise<number> {
+    const [first] = group;
+    if (!first) return 0;
+    const op = this.writeFor(first, undoId, now);
+    if (!('updateOne' in op)) throw new Error('a status move is written as an update');
+    const { filter, update } = op.updateOne;
+    const { _id: _ignored, ...guard } = filter as Document;
+    const ids = group.flatMap((r) => (r.user ? [r.user._id] : []));
+    const result = await this.users.updateMany(asFilter({ ...guard, _id: { $in: ids } }), update as Document);
+    return result.matchedCount;
   }
 
   private writeFor(reversal: Reversal, undoId: string, now: Date): AnyBulkWriteOperation<UserDocument> {
@@ -731,27 +771,32 @@ export class ImportUndo {
   private async cancelMessages(applied: Reversal[], importId: string, now: Date): Promise<void> {
     const toCancel = applied.filter((r) => r.cancel && r.user);
     if (toCancel.length === 0) return;
-    const ops: AnyBulkWriteOperation<UserDocument>[] = toCancel.map((r) => {
+    // One updateMany per kind of message and guard rather than one update per user (see applyGroup).
+    const byGuard = new Map<string, { kind: MailKind; anyImport: boolean; ids: ObjectId[] }>();
+    for (const r of toCancel) {
       const kind = r.cancel as MailKind;
+      const anyImport = r.status?.to === 'deleted';
+      const key = `${kind}:${anyImport}`;
+      const entry = byGuard.get(key) ?? { kind, anyImport, ids: [] };
+      if (r.user) entry.ids.push(r.user._id);
+      byGuard.set(key, entry);
+    }
+    let modified = 0;
+    for (const { kind, anyImport, ids } of byGuard.values()) {
       const f = OUTBOX_FIELD[kind];
-      return {
-        updateOne: {
-          filter: asFilter({
-            _id: r.user?._id,
-            ...(r.status?.to === 'deleted' ? {} : { [`${f}.importId`]: importId }),
+      modified += (
+        await this.users.updateMany(
+          asFilter({
+            _id: { $in: ids },
+            ...(anyImport ? {} : { [`${f}.importId`]: importId }),
             $or: [
               { [`${f}.state`]: 'pending' },
               { [`${f}.state`]: 'sending', [`${f}.leaseUntil`]: { $lt: now } },
             ],
           }),
-          update: { $set: { [`${f}.state`]: 'cancelled' }, $unset: { [`${f}.leaseUntil`]: '' } },
-        },
-      };
-    });
-    let modified = 0;
-    for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
-      modified += (await this.users.bulkWrite(ops.slice(i, i + UPDATES_PER_COMMAND), { ordered: false }))
-        .modifiedCount;
+          { $set: { [`${f}.state`]: 'cancelled' }, $unset: { [`${f}.leaseUntil`]: '' } },
+        )
+      ).modifiedCount;
     }
     const ids = toCancel.flatMap((r) => (r.user ? [r.user._id] : []));
     await this.users.updateMany(
@@ -764,7 +809,7 @@ export class ImportUndo {
       }),
       { $set: { mailDue: false } },
     );
-    if (modified === ops.length) return;
+    if (modified === toCancel.length) return;
     // A worker claimed some meanwhile: only those actually cancelled are recorded as cancelled.
     const cancelled = new Set<string>();
     const cursor = this.users.find({ _id: { $in: ids } });

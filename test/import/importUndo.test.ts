@@ -417,16 +417,27 @@ describe('ImportUndo: refusals write nothing', () => {
 
   it('records a failed undo as failed and lets the import be undone again', async () => {
     await importCsv(['ann@acme.com,Ann,A,,,New', 'bob@acme.com,Bob,B,,,New']);
-    const spy = jest.spyOn(Collection.prototype, 'bulkWrite').mockImplementationOnce(async () => {
-      throw new Error('the server went away');
+    // The first write to the users collection fails, as if the server went away in the middle of the undo.
+    const original = Collection.prototype.updateMany;
+    let failed = false;
+    const spy = jest.spyOn(Collection.prototype, 'updateMany').mockImplementation(function (
+      this: Collection,
+      ...args: Parameters<Collection['updateMany']>
+    ) {
+      if (this.collectionName === 'users' && !failed) {
+        failed = true;
+        return Promise.reject(new Error('the server went away'));
+      }
+      return original.apply(this, args);
     });
     try {
       await expect(undo.apply('acme', '#1', 'Ann Admin')).rejects.toThrow('the server went away');
     } finally {
       spy.mockRestore();
     }
-    const failed = await imports().findOne({ number: 2 });
-    expect(failed).toMatchObject({ status: 'failed', error: { message: 'the server went away' } });
+    expect(failed).toBe(true);
+    const failedUndo = await imports().findOne({ number: 2 });
+    expect(failedUndo).toMatchObject({ status: 'failed', error: { message: 'the server went away' } });
     expect((await imports().findOne({ number: 1 }))?.undoneBy).toBeUndefined();
     expect((await user('ann@acme.com')).status).toBe('invited');
 
