@@ -3,17 +3,11 @@ import { silentLogger } from '../../services/logger';
 import { acceptInvitation, checkInvitation } from '../../services/notifications/invitationAcceptance';
 import { invitationStatus } from '../../services/notifications/invitationStatus';
 import { planResend, resendInvitations } from '../../services/notifications/invitationResend';
-import { createMailTransport, type MailTransport } from '../../services/notifications/mailTransport';
 import { MAX_ATTEMPTS, OutboxWorker, RETRY_DELAYS_MS } from '../../services/notifications/outboxWorker';
-import {
-  USERS_COLLECTION,
-  type OutboxEntry,
-  type UserDocument,
-  type UserStatus,
-} from '../../services/users/userTypes';
-import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
-import { startSmtpTestServer, type ReceivedMail, type SmtpTestServer } from './smtpTestServer';
-import { entry, getUser, insertUser, T0, testClock } from './userFixtures';
+import { type OutboxEntry, type UserDocument, type UserStatus } from '../../services/users/userTypes';
+import { useMailTestbed } from './mailTestbed';
+import { type ReceivedMail } from './smtpTestServer';
+import { entry, getUser, insertUser, T0 } from './userFixtures';
 
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
@@ -46,50 +40,26 @@ const retryingInvitation = (changes: Partial<OutboxEntry> = {}) =>
   });
 
 describe('invitation resend', () => {
-  let t: TestDatabase;
-  let smtp: SmtpTestServer;
-  let transport: MailTransport;
-  let clock: ReturnType<typeof testClock>;
-
-  beforeAll(async () => {
-    t = await openTestDatabase();
-    smtp = await startSmtpTestServer();
-    transport = createMailTransport(
-      { smtpUrl: smtp.url, mailFrom: 'Acme IT <it@acme.example>', dataDir: '/nonexistent' },
-      silentLogger,
-    );
-  });
-  afterAll(async () => {
-    await transport.close();
-    await smtp.close();
-    await t.close();
-  });
-  beforeEach(async () => {
-    await t.db.collection(USERS_COLLECTION).deleteMany({});
-    smtp.received.length = 0;
-    smtp.rcptAttempts.length = 0;
-    smtp.rejectRecipients = false;
-    clock = testClock();
-  });
+  const bed = useMailTestbed();
 
   const worker = () =>
     new OutboxWorker({
-      db: t.db,
-      transport,
+      db: bed.t.db,
+      transport: bed.transport,
       accountName: 'Acme Corp',
       inviteUrlBase: 'https://app.example.test/invite',
       log: silentLogger,
-      now: clock.now,
+      now: bed.clock.now,
     });
   const user = (invitation: OutboxEntry, status: UserStatus = 'invited', accountId = 'acct1') =>
-    insertUser(t.db, {
+    insertUser(bed.t.db, {
       accountId,
       status,
       ...(status === 'deleted' ? { deletedAt: T0 } : {}),
       ...(status === 'active' ? { activatedAt: T0 } : {}),
       invitation,
     });
-  const snapshot = (docs: UserDocument[]) => Promise.all(docs.map((d) => getUser(t.db, d._id)));
+  const snapshot = (docs: UserDocument[]) => Promise.all(docs.map((d) => getUser(bed.t.db, d._id)));
 
   it('plans without changing anything, counting only what a resend would touch', async () => {
     const docs = [
@@ -111,38 +81,38 @@ describe('invitation resend', () => {
     ];
     const before = await snapshot(docs);
 
-    expect(await planResend(t.db, 'acct1', { importId: 'imp1' }, T0)).toEqual({
+    expect(await planResend(bed.t.db, 'acct1', { importId: 'imp1' }, T0)).toEqual({
       failed: 2,
       pending: 1,
       notAccepted: 0,
       skipped: 2,
     });
-    expect(await planResend(t.db, 'acct1', {}, T0)).toEqual({
+    expect(await planResend(bed.t.db, 'acct1', {}, T0)).toEqual({
       failed: 3,
       pending: 2,
       notAccepted: 0,
       skipped: 2,
     });
-    expect(await planResend(t.db, 'acct1', { from: at(DAY) }, T0)).toEqual({
+    expect(await planResend(bed.t.db, 'acct1', { from: at(DAY) }, T0)).toEqual({
       failed: 1,
       pending: 1,
       notAccepted: 0,
       skipped: 0,
     });
     // Once the retry times have passed, there is nothing left to bring forward.
-    expect(await planResend(t.db, 'acct1', {}, at(2 * HOUR))).toEqual({
+    expect(await planResend(bed.t.db, 'acct1', {}, at(2 * HOUR))).toEqual({
       failed: 3,
       pending: 0,
       notAccepted: 0,
       skipped: 2,
     });
-    expect(await planResend(t.db, 'acct2', {}, T0)).toEqual({
+    expect(await planResend(bed.t.db, 'acct2', {}, T0)).toEqual({
       failed: 1,
       pending: 1,
       notAccepted: 0,
       skipped: 0,
     });
-    expect(await planResend(t.db, 'acct3', {}, T0)).toEqual({
+    expect(await planResend(bed.t.db, 'acct3', {}, T0)).toEqual({
       failed: 0,
       pending: 0,
       notAccepted: 0,
@@ -154,20 +124,20 @@ describe('invitation resend', () => {
 
   it('requeues a failed invitation so the worker delivers it with a fresh token', async () => {
     const failed = await user(failedInvitation());
-    clock.advance(DAY);
+    bed.clock.advance(DAY);
     // The worker leaves a failed invitation alone.
     expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
 
-    expect(await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', { importId: 'imp1' }, bed.clock.now())).toEqual({
       requeued: 1,
       expedited: 0,
       notAccepted: 0,
     });
-    const queued = await getUser(t.db, failed._id);
+    const queued = await getUser(bed.t.db, failed._id);
     expect(queued.invitation).toMatchObject({
       state: 'pending',
       attempts: 0,
-      nextAttemptAt: clock.now(),
+      nextAttemptAt: bed.clock.now(),
       importId: 'imp1',
       queuedAt: T0,
     });
@@ -177,18 +147,18 @@ describe('invitation resend', () => {
 
     expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
 
-    expect(smtp.received).toHaveLength(1);
-    const mail = smtp.received[0]!;
+    expect(bed.smtp.received).toHaveLength(1);
+    const mail = bed.smtp.received[0]!;
     expect(mail.rcptTo).toEqual([failed.email]);
     expect(mail.header('subject')).toBe("You're invited to join Acme Corp");
-    const after = await getUser(t.db, failed._id);
+    const after = await getUser(bed.t.db, failed._id);
     expect(after.invitation?.tokenHash).toBe(sha256(tokenIn(mail)));
     expect(after.invitation?.tokenHash).not.toBe('stale-hash');
-    expect(after.invitation).toMatchObject({ state: 'sent', attempts: 1, sentAt: clock.now() });
+    expect(after.invitation).toMatchObject({ state: 'sent', attempts: 1, sentAt: bed.clock.now() });
     expect(after.invitation?.lastError).toBeUndefined();
     expect(after.mailDue).toBe(false);
 
-    const status = await invitationStatus(t.db, 'acct1', { importId: 'imp1' }, { skip: 0, limit: 10 });
+    const status = await invitationStatus(bed.t.db, 'acct1', { importId: 'imp1' }, { skip: 0, limit: 10 });
     expect(status.counts).toEqual({ pending: 0, sent: 1, failed: 0, total: 1, accepted: 0 });
   });
 
@@ -196,20 +166,20 @@ describe('invitation resend', () => {
     const retrying = await user(retryingInvitation());
     expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 0,
       expedited: 1,
       notAccepted: 0,
     });
-    expect((await getUser(t.db, retrying._id)).invitation).toMatchObject({
+    expect((await getUser(bed.t.db, retrying._id)).invitation).toMatchObject({
       state: 'pending',
       attempts: 3,
       nextAttemptAt: T0,
     });
 
     expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
-    expect(smtp.rcptAttempts).toEqual([retrying.email]);
-    expect((await getUser(t.db, retrying._id)).invitation).toMatchObject({ state: 'sent', attempts: 4 });
+    expect(bed.smtp.rcptAttempts).toEqual([retrying.email]);
+    expect((await getUser(bed.t.db, retrying._id)).invitation).toMatchObject({ state: 'sent', attempts: 4 });
   });
 
   it('leaves deleted and active users’ invitations alone', async () => {
@@ -221,7 +191,7 @@ describe('invitation resend', () => {
     ];
     const before = await snapshot(docs);
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 0,
       expedited: 0,
       notAccepted: 0,
@@ -236,14 +206,14 @@ describe('invitation resend', () => {
     const sent = await user(entry('invitation', { state: 'sent', attempts: 1, sentAt: T0 }));
     const before = await snapshot([leased, sent]);
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 0,
       expedited: 0,
       notAccepted: 0,
     });
     expect(await snapshot([leased, sent])).toEqual(before);
     expect(await worker().runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
-    expect(smtp.rcptAttempts).toEqual([]);
+    expect(bed.smtp.rcptAttempts).toEqual([]);
   });
 
   it('touches only the scope and the account asked for', async () => {
@@ -253,21 +223,23 @@ describe('invitation resend', () => {
     const otherAccount = await user(failedInvitation(), 'invited', 'acct2');
     const untouched = await snapshot([imp1, otherAccount]);
 
-    expect(await resendInvitations(t.db, 'acct1', { from: at(DAY), to: at(DAY) }, clock.now())).toEqual({
+    expect(
+      await resendInvitations(bed.t.db, 'acct1', { from: at(DAY), to: at(DAY) }, bed.clock.now()),
+    ).toEqual({
       requeued: 1,
       expedited: 1,
       notAccepted: 0,
     });
-    expect((await getUser(t.db, imp2._id)).invitation?.state).toBe('pending');
-    expect((await getUser(t.db, imp2Retrying._id)).invitation?.nextAttemptAt).toEqual(T0);
+    expect((await getUser(bed.t.db, imp2._id)).invitation?.state).toBe('pending');
+    expect((await getUser(bed.t.db, imp2Retrying._id)).invitation?.nextAttemptAt).toEqual(T0);
     expect(await snapshot([imp1, otherAccount])).toEqual(untouched);
 
-    expect(await resendInvitations(t.db, 'acct1', { importId: 'imp3' }, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', { importId: 'imp3' }, bed.clock.now())).toEqual({
       requeued: 0,
       expedited: 0,
       notAccepted: 0,
     });
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 1,
       expedited: 0,
       notAccepted: 0,
@@ -276,23 +248,23 @@ describe('invitation resend', () => {
   });
 
   it('does nothing new when run twice, except for what has failed again since', async () => {
-    smtp.rejectRecipients = true;
+    bed.smtp.rejectRecipients = true;
     const failed = await user(failedInvitation());
     const retrying = await user(retryingInvitation());
 
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 1,
       expedited: 1,
       notAccepted: 0,
     });
     const once = await snapshot([failed, retrying]);
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 0,
       expedited: 0,
       notAccepted: 0,
     });
-    clock.advance(1);
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    bed.clock.advance(1);
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 0,
       expedited: 0,
       notAccepted: 0,
@@ -303,40 +275,40 @@ describe('invitation resend', () => {
     const w = worker();
     for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
       await w.runOnce();
-      clock.advance(RETRY_DELAYS_MS[attempt - 1]!);
+      bed.clock.advance(RETRY_DELAYS_MS[attempt - 1]!);
     }
     await w.runOnce();
-    expect((await getUser(t.db, failed._id)).invitation).toMatchObject({
+    expect((await getUser(bed.t.db, failed._id)).invitation).toMatchObject({
       state: 'failed',
       attempts: MAX_ATTEMPTS,
     });
-    expect((await getUser(t.db, failed._id)).mailDue).toBe(false);
-    expect((await getUser(t.db, retrying._id)).invitation).toMatchObject({
+    expect((await getUser(bed.t.db, failed._id)).mailDue).toBe(false);
+    expect((await getUser(bed.t.db, retrying._id)).invitation).toMatchObject({
       state: 'failed',
       attempts: MAX_ATTEMPTS,
     });
 
-    expect(await planResend(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await planResend(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       failed: 2,
       pending: 0,
       notAccepted: 0,
       skipped: 0,
     });
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 2,
       expedited: 0,
       notAccepted: 0,
     });
-    expect(await resendInvitations(t.db, 'acct1', {}, clock.now())).toEqual({
+    expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now())).toEqual({
       requeued: 0,
       expedited: 0,
       notAccepted: 0,
     });
 
-    smtp.rejectRecipients = false;
-    smtp.rcptAttempts.length = 0;
+    bed.smtp.rejectRecipients = false;
+    bed.smtp.rcptAttempts.length = 0;
     expect(await w.runOnce()).toEqual({ sent: 2, failed: 0, retrying: 0 });
-    expect(smtp.rcptAttempts.sort()).toEqual([failed.email, retrying.email].sort());
+    expect(bed.smtp.rcptAttempts.sort()).toEqual([failed.email, retrying.email].sort());
   });
 
   describe('not accepted', () => {
@@ -357,29 +329,31 @@ describe('invitation resend', () => {
       ];
       const before = await snapshot([...waiting, ...others]);
 
-      expect(await planResend(t.db, 'acct1', { importId: 'imp1' }, T0)).toMatchObject({ notAccepted: 0 });
-      expect(await planResend(t.db, 'acct1', { importId: 'imp1' }, T0, { notAccepted: true })).toEqual({
+      expect(await planResend(bed.t.db, 'acct1', { importId: 'imp1' }, T0)).toMatchObject({ notAccepted: 0 });
+      expect(await planResend(bed.t.db, 'acct1', { importId: 'imp1' }, T0, { notAccepted: true })).toEqual({
         failed: 0,
         pending: 0,
         notAccepted: 2,
         skipped: 0,
       });
-      expect(await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, T0)).toEqual({
+      expect(await resendInvitations(bed.t.db, 'acct1', { importId: 'imp1' }, T0)).toEqual({
         requeued: 0,
         expedited: 0,
         notAccepted: 0,
       });
       expect(await snapshot([...waiting, ...others])).toEqual(before);
 
-      clock.advance(DAY);
+      bed.clock.advance(DAY);
       expect(
-        await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, clock.now(), { notAccepted: true }),
+        await resendInvitations(bed.t.db, 'acct1', { importId: 'imp1' }, bed.clock.now(), {
+          notAccepted: true,
+        }),
       ).toEqual({ requeued: 0, expedited: 0, notAccepted: 2 });
       for (const doc of await snapshot(waiting)) {
         expect(doc.invitation).toMatchObject({
           state: 'pending',
           attempts: 0,
-          nextAttemptAt: clock.now(),
+          nextAttemptAt: bed.clock.now(),
           sentAt: T0,
           importId: 'imp1',
         });
@@ -388,41 +362,43 @@ describe('invitation resend', () => {
       expect(await snapshot(others)).toEqual(before.slice(waiting.length));
       // Queued again, they are not counted a second time until they have gone out again.
       expect(
-        await resendInvitations(t.db, 'acct1', { importId: 'imp1' }, clock.now(), { notAccepted: true }),
+        await resendInvitations(bed.t.db, 'acct1', { importId: 'imp1' }, bed.clock.now(), {
+          notAccepted: true,
+        }),
       ).toEqual({ requeued: 0, expedited: 0, notAccepted: 0 });
     });
 
     it('sends a new link that works, while the one sent before keeps working too', async () => {
       const invited = await user(entry('invitation'));
       expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
-      const first = tokenIn(smtp.received[0]!);
+      const first = tokenIn(bed.smtp.received[0]!);
 
-      clock.advance(3 * DAY);
+      bed.clock.advance(3 * DAY);
       const failed = await user(failedInvitation());
-      expect(await resendInvitations(t.db, 'acct1', {}, clock.now(), { notAccepted: true })).toEqual({
+      expect(await resendInvitations(bed.t.db, 'acct1', {}, bed.clock.now(), { notAccepted: true })).toEqual({
         requeued: 1,
         expedited: 0,
         notAccepted: 1,
       });
       expect(await worker().runOnce()).toEqual({ sent: 2, failed: 0, retrying: 0 });
-      const resent = smtp.received.find((m) => m.rcptTo[0] === invited.email && tokenIn(m) !== first)!;
+      const resent = bed.smtp.received.find((m) => m.rcptTo[0] === invited.email && tokenIn(m) !== first)!;
       expect(resent.header('subject')).toBe("You're invited to join Acme Corp");
       const second = tokenIn(resent);
-      expect((await getUser(t.db, invited._id)).invitation).toMatchObject({
+      expect((await getUser(bed.t.db, invited._id)).invitation).toMatchObject({
         state: 'sent',
-        sentAt: clock.now(),
+        sentAt: bed.clock.now(),
       });
 
-      expect(await checkInvitation(t.db, first, clock.now())).toMatchObject({ ok: true });
-      expect(await acceptInvitation(t.db, second, clock.now())).toMatchObject({ ok: true });
-      expect(await checkInvitation(t.db, first, clock.now())).toEqual({ ok: false, reason: 'used' });
-      expect(await getUser(t.db, invited._id)).toMatchObject({ status: 'active' });
+      expect(await checkInvitation(bed.t.db, first, bed.clock.now())).toMatchObject({ ok: true });
+      expect(await acceptInvitation(bed.t.db, second, bed.clock.now())).toMatchObject({ ok: true });
+      expect(await checkInvitation(bed.t.db, first, bed.clock.now())).toEqual({ ok: false, reason: 'used' });
+      expect(await getUser(bed.t.db, invited._id)).toMatchObject({ status: 'active' });
 
       // Accepted, the invitation is never resent; the other one has gone out and is not accepted yet.
-      expect(await planResend(t.db, 'acct1', {}, clock.now(), { notAccepted: true })).toMatchObject({
+      expect(await planResend(bed.t.db, 'acct1', {}, bed.clock.now(), { notAccepted: true })).toMatchObject({
         notAccepted: 1,
       });
-      expect(smtp.received.filter((m) => m.rcptTo[0] === failed.email)).toHaveLength(1);
+      expect(bed.smtp.received.filter((m) => m.rcptTo[0] === failed.email)).toHaveLength(1);
     });
   });
 });

@@ -11,10 +11,11 @@ import {
   type OutboxWorkerOptions,
 } from '../../services/notifications/outboxWorker';
 import { USERS_COLLECTION } from '../../services/users/userTypes';
+import { useMailTestbed } from './mailTestbed';
 import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
 import { parseMail } from './mimeMessage';
-import { startSmtpTestServer, type SmtpTestServer, type ReceivedMail } from './smtpTestServer';
-import { entry, getUser, insertUser, T0, testClock } from './userFixtures';
+import { type ReceivedMail } from './smtpTestServer';
+import { entry, getUser, insertUser, T0 } from './userFixtures';
 
 const INVITE_BASE = 'https://app.example.test/invite';
 
@@ -27,76 +28,52 @@ function tokenIn(mail: ReceivedMail): string {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('OutboxWorker', () => {
-  let t: TestDatabase;
-  let smtp: SmtpTestServer;
-  let transport: MailTransport;
-  let clock: ReturnType<typeof testClock>;
-
-  beforeAll(async () => {
-    t = await openTestDatabase();
-    smtp = await startSmtpTestServer();
-    transport = createMailTransport(
-      { smtpUrl: smtp.url, mailFrom: 'Acme IT <it@acme.example>', dataDir: '/nonexistent' },
-      silentLogger,
-    );
-  });
-  afterAll(async () => {
-    await transport.close();
-    await smtp.close();
-    await t.close();
-  });
-  beforeEach(async () => {
-    await t.db.collection(USERS_COLLECTION).deleteMany({});
-    smtp.received.length = 0;
-    smtp.rcptAttempts.length = 0;
-    smtp.rejectRecipients = false;
-    clock = testClock();
-  });
+  const bed = useMailTestbed();
 
   function worker(changes: Partial<OutboxWorkerOptions> = {}): OutboxWorker {
     return new OutboxWorker({
-      db: t.db,
-      transport,
+      db: bed.t.db,
+      transport: bed.transport,
       accountName: 'Acme Corp',
       inviteUrlBase: INVITE_BASE,
       log: silentLogger,
-      now: clock.now,
+      now: bed.clock.now,
       ...changes,
     });
   }
 
   it('delivers an invitation whose link carries a token matching the stored hash', async () => {
-    const user = await insertUser(t.db, { invitation: entry('invitation') });
-    clock.advance(5_000);
+    const user = await insertUser(bed.t.db, { invitation: entry('invitation') });
+    bed.clock.advance(5_000);
 
     expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
 
-    expect(smtp.received).toHaveLength(1);
-    const mail = smtp.received[0]!;
+    expect(bed.smtp.received).toHaveLength(1);
+    const mail = bed.smtp.received[0]!;
     expect(mail.rcptTo).toEqual([user.email]);
     expect(mail.header('to')).toBe(`Ada Lovelace <${user.email}>`);
     expect(mail.header('subject')).toBe("You're invited to join Acme Corp");
     expect(mail.header('message-id')).toMatch(/^<invitation\.[0-9a-f]{40}@app\.example\.test>$/);
     expect(mail.html).toContain(`?token=${tokenIn(mail)}`);
 
-    const after = await getUser(t.db, user._id);
+    const after = await getUser(bed.t.db, user._id);
     expect(after.invitation?.tokenHash).toBe(sha256(tokenIn(mail)));
-    expect(after.invitation).toMatchObject({ state: 'sent', attempts: 1, sentAt: clock.now() });
+    expect(after.invitation).toMatchObject({ state: 'sent', attempts: 1, sentAt: bed.clock.now() });
     expect(after.invitation?.leaseUntil).toBeUndefined();
     expect(after.invitation?.lastError).toBeUndefined();
     expect(after.mailDue).toBe(false);
   });
 
   it('adds the token to an invitation base that already has a query string', async () => {
-    await insertUser(t.db, { invitation: entry('invitation') });
+    await insertUser(bed.t.db, { invitation: entry('invitation') });
     await worker({ inviteUrlBase: 'https://app.example.test/invite?lang=fr' }).runOnce();
-    expect(smtp.received[0]!.text).toMatch(
+    expect(bed.smtp.received[0]!.text).toMatch(
       /https:\/\/app\.example\.test\/invite\?lang=fr&token=[A-Za-z0-9_-]{43}\n/,
     );
   });
 
   it('delivers an activation notice naming the account of each user', async () => {
-    const user = await insertUser(t.db, {
+    const user = await insertUser(bed.t.db, {
       accountId: 'acct2',
       status: 'active',
       activationNotice: entry('activation'),
@@ -109,38 +86,38 @@ describe('OutboxWorker', () => {
     }).runOnce();
 
     expect(result).toEqual({ sent: 1, failed: 0, retrying: 0 });
-    const mail = smtp.received[0]!;
+    const mail = bed.smtp.received[0]!;
     expect(mail.rcptTo).toEqual([user.email]);
     expect(mail.header('subject')).toBe('Your Globex account is now active');
     expect(mail.text).toContain('https://app.example.test/sign-in');
     expect(mail.text).not.toContain('token=');
-    const after = await getUser(t.db, user._id);
+    const after = await getUser(bed.t.db, user._id);
     expect(after.activationNotice).toMatchObject({ state: 'sent', attempts: 1 });
     expect(after.activationNotice?.tokenHash).toBeUndefined();
     expect(after.mailDue).toBe(false);
   });
 
   it('escapes a <script> name in the HTML it sends', async () => {
-    await insertUser(t.db, {
+    await insertUser(bed.t.db, {
       firstName: '<script>alert(1)</script>',
       lastName: 'Smith',
       invitation: entry('invitation'),
     });
     await worker().runOnce();
-    const html = smtp.received[0]!.html;
+    const html = bed.smtp.received[0]!.html;
     expect(html).not.toContain('<script');
     expect(html).toContain('Hello &lt;script&gt;alert(1)&lt;/script&gt;,');
   });
 
   it('cannot be made to add a header or recipient through CR/LF in a name', async () => {
-    const user = await insertUser(t.db, {
+    const user = await insertUser(bed.t.db, {
       firstName: 'Eve\r\nBcc: intruder@evil.test\r\nX-Injected: 1',
       lastName: 'Doe\n',
       invitation: entry('invitation'),
     });
     await worker().runOnce();
-    const mail = smtp.received[0]!;
-    expect(smtp.rcptAttempts).toEqual([user.email]);
+    const mail = bed.smtp.received[0]!;
+    expect(bed.smtp.rcptAttempts).toEqual([user.email]);
     expect(mail.headers('bcc')).toEqual([]);
     expect(mail.headers('x-injected')).toEqual([]);
     expect(mail.headers('to')).toHaveLength(1);
@@ -148,60 +125,60 @@ describe('OutboxWorker', () => {
   });
 
   it('retries a refused message with growing delays and gives up after the last attempt', async () => {
-    smtp.rejectRecipients = true;
-    const user = await insertUser(t.db, { invitation: entry('invitation') });
+    bed.smtp.rejectRecipients = true;
+    const user = await insertUser(bed.t.db, { invitation: entry('invitation') });
     const w = worker();
 
     for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
       expect(await w.runOnce()).toEqual({ sent: 0, failed: 0, retrying: 1 });
-      const u = await getUser(t.db, user._id);
+      const u = await getUser(bed.t.db, user._id);
       const delay = RETRY_DELAYS_MS[attempt - 1]!;
       expect(u.invitation).toMatchObject({ state: 'pending', attempts: attempt });
-      expect(u.invitation?.nextAttemptAt).toEqual(new Date(clock.now().getTime() + delay));
+      expect(u.invitation?.nextAttemptAt).toEqual(new Date(bed.clock.now().getTime() + delay));
       expect(u.invitation?.lastError).toMatch(/Recipient address rejected/);
       expect(u.invitation?.lastError).not.toContain('@');
       expect(u.mailDue).toBe(true);
 
       // Not due yet: a run a moment before the retry time leaves it alone.
-      clock.advance(delay - 1);
+      bed.clock.advance(delay - 1);
       expect(await w.runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
-      expect(smtp.rcptAttempts).toHaveLength(attempt);
-      clock.advance(1);
+      expect(bed.smtp.rcptAttempts).toHaveLength(attempt);
+      bed.clock.advance(1);
     }
     expect(RETRY_DELAYS_MS.map((ms) => ms / 60_000)).toEqual([1, 5, 30, 120, 720]);
 
     expect(await w.runOnce()).toEqual({ sent: 0, failed: 1, retrying: 0 });
-    const failed = await getUser(t.db, user._id);
+    const failed = await getUser(bed.t.db, user._id);
     expect(failed.invitation).toMatchObject({ state: 'failed', attempts: MAX_ATTEMPTS });
     expect(failed.invitation?.lastError).toMatch(/Recipient address rejected/);
     expect(failed.invitation?.lastError).not.toContain(user.email);
     expect(failed.mailDue).toBe(false);
 
-    smtp.rejectRecipients = false;
-    clock.advance(7 * 24 * 60 * 60_000);
+    bed.smtp.rejectRecipients = false;
+    bed.clock.advance(7 * 24 * 60 * 60_000);
     expect(await w.runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
-    expect(smtp.rcptAttempts).toHaveLength(MAX_ATTEMPTS);
-    expect(smtp.received).toHaveLength(0);
+    expect(bed.smtp.rcptAttempts).toHaveLength(MAX_ATTEMPTS);
+    expect(bed.smtp.received).toHaveLength(0);
   });
 
   it('keeps the same Message-ID for a resent activation notice but not for an invitation with a new token', async () => {
     const seen: string[] = [];
     const recording: MailTransport = {
-      description: transport.description,
-      close: () => transport.close(),
+      description: bed.transport.description,
+      close: () => bed.transport.close(),
       send: (message) => {
         seen.push(message.messageId);
-        return transport.send(message);
+        return bed.transport.send(message);
       },
     };
-    const invited = await insertUser(t.db, { invitation: entry('invitation') });
-    await insertUser(t.db, { status: 'active', activationNotice: entry('activation') });
+    const invited = await insertUser(bed.t.db, { invitation: entry('invitation') });
+    await insertUser(bed.t.db, { status: 'active', activationNotice: entry('activation') });
     const w = worker({ transport: recording });
 
-    smtp.rejectRecipients = true;
+    bed.smtp.rejectRecipients = true;
     expect(await w.runOnce()).toEqual({ sent: 0, failed: 0, retrying: 2 });
-    smtp.rejectRecipients = false;
-    clock.advance(RETRY_DELAYS_MS[0]!);
+    bed.smtp.rejectRecipients = false;
+    bed.clock.advance(RETRY_DELAYS_MS[0]!);
     expect(await w.runOnce()).toEqual({ sent: 2, failed: 0, retrying: 0 });
 
     const invitationIds = seen.filter((id) => id.startsWith('<invitation.'));
@@ -211,12 +188,12 @@ describe('OutboxWorker', () => {
     expect(invitationIds).toHaveLength(2);
     expect(invitationIds[0]).not.toBe(invitationIds[1]);
     // Only the token in the message that went out is valid.
-    const delivered = smtp.received.find((m) => m.rcptTo[0] === invited.email)!;
-    expect((await getUser(t.db, invited._id)).invitation?.tokenHash).toBe(sha256(tokenIn(delivered)));
+    const delivered = bed.smtp.received.find((m) => m.rcptTo[0] === invited.email)!;
+    expect((await getUser(bed.t.db, invited._id)).invitation?.tokenHash).toBe(sha256(tokenIn(delivered)));
   });
 
   it("reclaims a message whose sender's lease has expired, but not one still under lease", async () => {
-    const crashed = await insertUser(t.db, {
+    const crashed = await insertUser(bed.t.db, {
       invitation: entry('invitation', {
         state: 'sending',
         attempts: 1,
@@ -224,7 +201,7 @@ describe('OutboxWorker', () => {
         tokenHash: 'stale',
       }),
     });
-    const busy = await insertUser(t.db, {
+    const busy = await insertUser(bed.t.db, {
       invitation: entry('invitation', {
         state: 'sending',
         attempts: 1,
@@ -234,19 +211,19 @@ describe('OutboxWorker', () => {
 
     expect(await worker().runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
 
-    expect(smtp.rcptAttempts).toEqual([crashed.email]);
-    const reclaimed = await getUser(t.db, crashed._id);
+    expect(bed.smtp.rcptAttempts).toEqual([crashed.email]);
+    const reclaimed = await getUser(bed.t.db, crashed._id);
     expect(reclaimed.invitation).toMatchObject({ state: 'sent', attempts: 2 });
-    expect(reclaimed.invitation?.tokenHash).toBe(sha256(tokenIn(smtp.received[0]!)));
+    expect(reclaimed.invitation?.tokenHash).toBe(sha256(tokenIn(bed.smtp.received[0]!)));
     expect(reclaimed.mailDue).toBe(false);
-    const untouched = await getUser(t.db, busy._id);
+    const untouched = await getUser(bed.t.db, busy._id);
     expect(untouched.invitation).toMatchObject({ state: 'sending', attempts: 1 });
     expect(untouched.mailDue).toBe(true);
   });
 
   it('does not overwrite the result of a worker that took over its lease', async () => {
-    const user = await insertUser(t.db, { invitation: entry('invitation') });
-    const users = t.db.collection(USERS_COLLECTION);
+    const user = await insertUser(bed.t.db, { invitation: entry('invitation') });
+    const users = bed.t.db.collection(USERS_COLLECTION);
     const takeover: MailTransport = {
       description: 'takeover',
       close: async () => undefined,
@@ -270,7 +247,7 @@ describe('OutboxWorker', () => {
     }).runOnce();
 
     expect(result.sent).toBe(1);
-    const after = await getUser(t.db, user._id);
+    const after = await getUser(bed.t.db, user._id);
     expect(after.invitation).toMatchObject({ state: 'sending', attempts: 2 });
     expect(after.invitation?.sentAt).toBeUndefined();
     expect(after.mailDue).toBe(true);
@@ -278,32 +255,32 @@ describe('OutboxWorker', () => {
   });
 
   it('never sends a message again once it is sent', async () => {
-    const user = await insertUser(t.db, { invitation: entry('invitation') });
+    const user = await insertUser(bed.t.db, { invitation: entry('invitation') });
     const w = worker();
     expect(await w.runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
     expect(await w.runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
 
     // Even with the flag forced back on and long after, a sent entry is not claimed.
-    await t.db.collection(USERS_COLLECTION).updateOne({ _id: user._id }, { $set: { mailDue: true } });
-    clock.advance(30 * 24 * 60 * 60_000);
+    await bed.t.db.collection(USERS_COLLECTION).updateOne({ _id: user._id }, { $set: { mailDue: true } });
+    bed.clock.advance(30 * 24 * 60 * 60_000);
     expect(await w.runOnce()).toEqual({ sent: 0, failed: 0, retrying: 0 });
-    expect(smtp.rcptAttempts).toEqual([user.email]);
-    expect((await getUser(t.db, user._id)).invitation?.attempts).toBe(1);
+    expect(bed.smtp.rcptAttempts).toEqual([user.email]);
+    expect((await getUser(bed.t.db, user._id)).invitation?.attempts).toBe(1);
   });
 
   it('does not write to a deleted user and closes their messages as failed', async () => {
-    const deleted = await insertUser(t.db, {
+    const deleted = await insertUser(bed.t.db, {
       status: 'deleted',
       deletedAt: T0,
       invitation: entry('invitation', { nextAttemptAt: new Date(T0.getTime() + 3_600_000) }),
       activationNotice: entry('activation'),
     });
-    const live = await insertUser(t.db, { invitation: entry('invitation') });
+    const live = await insertUser(bed.t.db, { invitation: entry('invitation') });
 
     expect(await worker().runOnce()).toEqual({ sent: 1, failed: 2, retrying: 0 });
 
-    expect(smtp.rcptAttempts).toEqual([live.email]);
-    const after = await getUser(t.db, deleted._id);
+    expect(bed.smtp.rcptAttempts).toEqual([live.email]);
+    const after = await getUser(bed.t.db, deleted._id);
     expect(after.invitation).toMatchObject({ state: 'failed', lastError: 'user deleted', attempts: 0 });
     expect(after.activationNotice).toMatchObject({ state: 'failed', lastError: 'user deleted' });
     expect(after.invitation?.tokenHash).toBeUndefined();
@@ -311,7 +288,7 @@ describe('OutboxWorker', () => {
   });
 
   it('keeps mailDue set until the other message on the user is done too', async () => {
-    const user = await insertUser(t.db, {
+    const user = await insertUser(bed.t.db, {
       status: 'active',
       invitation: entry('invitation'),
       activationNotice: entry('activation', { nextAttemptAt: new Date(T0.getTime() + 60_000) }),
@@ -319,40 +296,40 @@ describe('OutboxWorker', () => {
     const w = worker();
 
     expect(await w.runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
-    let after = await getUser(t.db, user._id);
+    let after = await getUser(bed.t.db, user._id);
     expect(after.invitation?.state).toBe('sent');
     expect(after.activationNotice?.state).toBe('pending');
     expect(after.mailDue).toBe(true);
 
-    clock.advance(60_000);
+    bed.clock.advance(60_000);
     expect(await w.runOnce()).toEqual({ sent: 1, failed: 0, retrying: 0 });
-    after = await getUser(t.db, user._id);
+    after = await getUser(bed.t.db, user._id);
     expect(after.activationNotice?.state).toBe('sent');
     expect(after.mailDue).toBe(false);
-    expect(smtp.received.map((m) => m.header('subject'))).toEqual([
+    expect(bed.smtp.received.map((m) => m.header('subject'))).toEqual([
       "You're invited to join Acme Corp",
       'Your Acme Corp account is now active',
     ]);
   });
 
   it('sends an invitation before the activation notice of the same user', async () => {
-    await insertUser(t.db, {
+    await insertUser(bed.t.db, {
       status: 'active',
       invitation: entry('invitation'),
       activationNotice: entry('activation'),
     });
     expect(await worker({ batchSize: 5 }).runOnce()).toEqual({ sent: 2, failed: 0, retrying: 0 });
-    expect(smtp.received.map((m) => m.header('message-id')?.split('.')[0])).toEqual([
+    expect(bed.smtp.received.map((m) => m.header('message-id')?.split('.')[0])).toEqual([
       '<invitation',
       '<activation',
     ]);
   });
 
   it('sends every due message across several batches in one run', async () => {
-    for (let i = 0; i < 12; i++) await insertUser(t.db, { invitation: entry('invitation') });
+    for (let i = 0; i < 12; i++) await insertUser(bed.t.db, { invitation: entry('invitation') });
     expect(await worker({ batchSize: 5 }).runOnce()).toEqual({ sent: 12, failed: 0, retrying: 0 });
-    expect(new Set(smtp.rcptAttempts).size).toBe(12);
-    expect(await t.db.collection(USERS_COLLECTION).countDocuments({ mailDue: true })).toBe(0);
+    expect(new Set(bed.smtp.rcptAttempts).size).toBe(12);
+    expect(await bed.t.db.collection(USERS_COLLECTION).countDocuments({ mailDue: true })).toBe(0);
   });
 
   it('polls until stopped, and stop waits for the run under way', async () => {
@@ -365,10 +342,10 @@ describe('OutboxWorker', () => {
       send: async (message) => {
         sendStarted();
         await new Promise<void>((resolve) => (releaseSend = resolve));
-        return transport.send(message);
+        return bed.transport.send(message);
       },
     };
-    const first = await insertUser(t.db, { invitation: entry('invitation') });
+    const first = await insertUser(bed.t.db, { invitation: entry('invitation') });
     const w = worker({ transport: slow });
 
     w.start(20);
@@ -380,11 +357,11 @@ describe('OutboxWorker', () => {
     releaseSend();
     await stopping;
 
-    expect((await getUser(t.db, first._id)).invitation?.state).toBe('sent');
-    const second = await insertUser(t.db, { invitation: entry('invitation') });
+    expect((await getUser(bed.t.db, first._id)).invitation?.state).toBe('sent');
+    const second = await insertUser(bed.t.db, { invitation: entry('invitation') });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await getUser(t.db, second._id)).invitation?.state).toBe('pending');
-    expect(smtp.rcptAttempts).toEqual([first.email]);
+    expect((await getUser(bed.t.db, second._id)).invitation?.state).toBe('pending');
+    expect(bed.smtp.rcptAttempts).toEqual([first.email]);
   });
 });
 
