@@ -1,7 +1,6 @@
 import type { Activity } from 'botbuilder';
 import { DialogTurnStatus } from 'botbuilder-dialogs';
 import { DialogTestClient } from 'botbuilder-testing';
-import { downloadAttachment, pickUserFile } from '../../bot/attachments/attachmentDownloader';
 import { planCard } from '../../dialogs/cards/planCard';
 import { ImportDialog, type ImportDialogOptions, type ImportFlowServices } from '../../dialogs/importDialog';
 import { parseReviewReply, type ReviewContext } from '../../dialogs/reviewReply';
@@ -9,36 +8,17 @@ import { AccountDirectory } from '../../services/accounts/accountDirectory';
 import { fileSourceFromBuffer } from '../../services/import/fileSource';
 import { ImportService } from '../../services/import/importService';
 import { ImportJobQueue } from '../../services/jobs/importJobQueue';
-import { UploadStore } from '../../services/uploads/uploadStore';
+import { importFlowServices } from './importFlowServices';
 import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
 
 let t: TestDatabase;
 let imports: ImportService;
-let uploads: UploadStore;
 let queue: ImportJobQueue;
 let flow: ImportFlowServices;
 
 beforeAll(async () => {
   t = await openTestDatabase();
-  imports = new ImportService(t.db, { maxFileBytes: 1024 * 1024 });
-  uploads = new UploadStore(t.db);
-  queue = new ImportJobQueue(t.db);
-  flow = {
-    receiveFile: async (attachments) =>
-      downloadAttachment(pickUserFile(attachments), {
-        maxBytes: 1024 * 1024,
-        allowedHosts: [],
-        allowLoopbackHttp: false,
-      }),
-    saveUpload: async (accountId, source) => {
-      const upload = await uploads.save(accountId, source);
-      return { id: upload._id, name: upload.name, bytes: upload.bytes };
-    },
-    plan: async (uploadId, accountId, options) =>
-      imports.plan(await uploads.source(uploadId, accountId), accountId, options),
-    planLater: () => undefined,
-    startImport: async (request) => ({ importId: (await queue.enqueue(request))._id }),
-  };
+  ({ flow, imports, queue } = importFlowServices(t.db, () => undefined));
 });
 afterAll(async () => t.close());
 

@@ -1,7 +1,6 @@
 import type { Activity, Middleware } from 'botbuilder';
 import { DialogTurnStatus } from 'botbuilder-dialogs';
 import { DialogTestClient } from 'botbuilder-testing';
-import { downloadAttachment, pickUserFile } from '../../bot/attachments/attachmentDownloader';
 import { CANCELLED_TEXT } from '../../dialogs/cancelAndHelpDialog';
 import { ImportDialog, type ImportDialogOptions, type ImportFlowServices } from '../../dialogs/importDialog';
 import { attachPlanOutcome, type PlanOutcome } from '../../dialogs/planWaitDialog';
@@ -10,6 +9,7 @@ import { ImportService } from '../../services/import/importService';
 import { ImportJobQueue } from '../../services/jobs/importJobQueue';
 import { UploadStore } from '../../services/uploads/uploadStore';
 import { USERS_COLLECTION } from '../../services/users/userTypes';
+import { importFlowServices } from './importFlowServices';
 import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
 
 let t: TestDatabase;
@@ -22,27 +22,9 @@ const plannedLater: Array<Parameters<ImportFlowServices['planLater']>[0]> = [];
 
 beforeAll(async () => {
   t = await openTestDatabase();
-  imports = new ImportService(t.db, { maxFileBytes: 1024 * 1024 });
-  uploads = new UploadStore(t.db);
-  queue = new ImportJobQueue(t.db);
-  flow = {
-    receiveFile: async (attachments) =>
-      downloadAttachment(pickUserFile(attachments), {
-        maxBytes: 1024 * 1024,
-        allowedHosts: [],
-        allowLoopbackHttp: false,
-      }),
-    saveUpload: async (accountId, source) => {
-      const upload = await uploads.save(accountId, source);
-      return { id: upload._id, name: upload.name, bytes: upload.bytes };
-    },
-    plan: async (uploadId, accountId, options) =>
-      imports.plan(await uploads.source(uploadId, accountId), accountId, options),
-    planLater: (request) => {
-      plannedLater.push(request);
-    },
-    startImport: async (request) => ({ importId: (await queue.enqueue(request))._id }),
-  };
+  ({ flow, imports, uploads, queue } = importFlowServices(t.db, (request) => {
+    plannedLater.push(request);
+  }));
 });
 afterAll(async () => t.close());
 

@@ -1,11 +1,9 @@
 import type { Activity } from 'botbuilder';
 import { DialogTurnStatus } from 'botbuilder-dialogs';
 import { DialogTestClient } from 'botbuilder-testing';
-import { downloadAttachment, pickUserFile } from '../../bot/attachments/attachmentDownloader';
 import { ImportDialog, type ImportDialogOptions, type ImportFlowServices } from '../../dialogs/importDialog';
-import { ImportService } from '../../services/import/importService';
 import { ImportJobQueue } from '../../services/jobs/importJobQueue';
-import { UploadStore } from '../../services/uploads/uploadStore';
+import { importFlowServices } from './importFlowServices';
 import { openTestDatabase, type TestDatabase } from '../support/testDatabase';
 import { ole2DirectoryEntry, ole2Header, workbook, type SheetSpec } from '../import/workbooks';
 
@@ -15,27 +13,9 @@ let flow: ImportFlowServices;
 
 beforeAll(async () => {
   t = await openTestDatabase();
-  const imports = new ImportService(t.db, { maxFileBytes: 1024 * 1024 });
-  const uploads = new UploadStore(t.db);
-  queue = new ImportJobQueue(t.db);
-  flow = {
-    receiveFile: async (attachments) =>
-      downloadAttachment(pickUserFile(attachments), {
-        maxBytes: 1024 * 1024,
-        allowedHosts: [],
-        allowLoopbackHttp: false,
-      }),
-    saveUpload: async (accountId, source) => {
-      const upload = await uploads.save(accountId, source);
-      return { id: upload._id, name: upload.name, bytes: upload.bytes };
-    },
-    plan: async (uploadId, accountId, options) =>
-      imports.plan(await uploads.source(uploadId, accountId), accountId, options),
-    planLater: () => {
-      throw new Error('workbooks this small are planned within the turn');
-    },
-    startImport: async (request) => ({ importId: (await queue.enqueue(request))._id }),
-  };
+  ({ flow, queue } = importFlowServices(t.db, () => {
+    throw new Error('workbooks this small are planned within the turn');
+  }));
 });
 afterAll(async () => t.close());
 
